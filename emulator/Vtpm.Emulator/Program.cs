@@ -1,0 +1,1 @@
+namespace Vtpm.Emulator; public static class Program { public static int Main() => 0; }

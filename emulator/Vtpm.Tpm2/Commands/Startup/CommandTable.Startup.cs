@@ -1,0 +1,13 @@
+using Vtpm.Tpm2.Commands.Startup;
+using Vtpm.Wire.Tpm2;
+
+namespace Vtpm.Tpm2.Dispatch;
+
+public static partial class CommandTable
+{
+    static partial void AddStartup(List<CommandDescriptor> t)
+    {
+        t.Add(Entry(TpmCc.Startup, Startup.Execute, CommandFlags.NoSessions));
+        t.Add(Entry(TpmCc.Shutdown, Shutdown.Execute));
+    }
+}

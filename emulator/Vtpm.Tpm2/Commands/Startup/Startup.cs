@@ -1,0 +1,50 @@
+using Vtpm.Tpm2.Dispatch;
+using Vtpm.Tpm2.Subsystems;
+using Vtpm.Wire;
+using Vtpm.Wire.Tpm2;
+
+namespace Vtpm.Tpm2.Commands.Startup;
+
+/// <summary>
+/// TPM 2.0 Part 3 §9.3 TPM2_Startup. Decides which of Part 1 §12.2's startups this is from the last
+/// orderly shutdown: Startup(CLEAR) after Shutdown(STATE) is a TPM Restart, otherwise a TPM Reset;
+/// Startup(STATE) after Shutdown(STATE) is a TPM Resume and restores the save-state image.
+/// Response codes: TPM_RC_VALUE (Startup(STATE) without a preceding Shutdown(STATE) or image);
+/// TPM_RC_INITIALIZE (already started — answered by the dispatcher's gate).
+/// </summary>
+public static class Startup
+{
+    public readonly record struct In(TpmSu StartupType);
+
+    public static TpmRc Parse(ref CommandFrame f, out In input)
+    {
+        input = default;
+        var rc = f.ReadUInt16(out ushort su);
+        if (rc.IsError) return rc;
+        if (su is not ((ushort)TpmSu.Clear or (ushort)TpmSu.State)) return TpmRc.Value.ForParameter(1);
+        input = new In((TpmSu)su);
+        return TpmRc.Success;
+    }
+
+    public static TpmRc Execute(Tpm2Engine tpm, ref CommandFrame f)
+    {
+        var rc = Parse(ref f, out var input);
+        if (rc.IsError) return rc;
+        bool afterShutdownState = tpm.Engine.OrderlyShutdown == TpmSu.State;
+        StartupKind kind;
+        if (input.StartupType == TpmSu.State)
+        {
+            if (!afterShutdownState || !tpm.LoadStateImage()) return TpmRc.Value.ForParameter(1);
+            kind = StartupKind.Resume;
+        }
+        else
+        {
+            kind = afterShutdownState ? StartupKind.Restart : StartupKind.Reset;
+        }
+        tpm.Engine.StartupLocality = f.Locality;
+        tpm.NotifyStartup(kind);
+        // The image is single-use: a later power loss must not resume it again (Part 1 §12.2.3).
+        tpm.DeleteStateImage();
+        return TpmRc.Success;
+    }
+}

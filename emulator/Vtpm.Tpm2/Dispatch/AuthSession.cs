@@ -1,0 +1,31 @@
+namespace Vtpm.Tpm2.Dispatch;
+
+/// <summary>
+/// One entry of a command's authorization area (Part 1 §18.8, TPMS_AUTH_COMMAND), recorded as offsets
+/// into the engine's private copy of the command so it can live in a stackalloc'd span.
+/// </summary>
+public struct AuthSession
+{
+    public uint Handle;
+    public int NonceOffset;
+    public int NonceLength;
+    public byte Attributes;
+    public int HmacOffset;
+    public int HmacLength;
+
+    /// <summary>Index into the command's handle area this session authorizes, or -1 (audit/encrypt only).</summary>
+    public int AuthorizesHandle;
+}
+
+/// <summary>TPMA_SESSION bits (Part 2 §8.4).</summary>
+[Flags]
+public enum TpmaSession : byte
+{
+    ContinueSession = 0x01,
+    AuditExclusive = 0x02,
+    AuditReset = 0x04,
+    Reserved = 0x18,
+    Decrypt = 0x20,
+    Encrypt = 0x40,
+    Audit = 0x80,
+}

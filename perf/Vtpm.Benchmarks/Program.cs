@@ -1,0 +1,1 @@
+namespace Vtpm.Benchmarks; public static class Program { public static void Main() { } }

@@ -1,0 +1,39 @@
+using Vtpm.Tpm2.Dispatch;
+using Vtpm.Tpm2.State;
+using Vtpm.Wire;
+using Vtpm.Wire.Tpm2;
+
+namespace Vtpm.Tests.Support;
+
+/// <summary>An in-process TPM for unit tests: powered on, optionally started.</summary>
+public sealed class EngineHost
+{
+    public IStateStore Store { get; }
+    public Tpm2Engine Tpm { get; private set; }
+    readonly Tpm2Options? _options;
+
+    public EngineHost(bool startup = true, IStateStore? store = null, Tpm2Options? options = null)
+    {
+        Store = store ?? new MemoryStateStore();
+        _options = options;
+        Tpm = new Tpm2Engine(Store, options);
+        Tpm.Init();
+        if (startup) Assert.AreEqual(TpmRc.Success, Send(Cmd.Of(TpmCc.Startup).U16((ushort)TpmSu.Clear)).Rc);
+    }
+
+    /// <summary>Simulates a power cycle with a new engine on the same store (a process restart).</summary>
+    public void Restart()
+    {
+        Tpm = new Tpm2Engine(Store, _options);
+        Tpm.Init();
+    }
+
+    public Rsp Send(Cmd cmd, byte locality = 0, bool responseHandle = false) => Send(cmd.Build(), locality, responseHandle);
+
+    public Rsp Send(byte[] command, byte locality = 0, bool responseHandle = false)
+    {
+        var response = new byte[4096];
+        int n = Tpm.Execute(command, response, new CommandContext(locality));
+        return new Rsp(response[..n], responseHandle);
+    }
+}
