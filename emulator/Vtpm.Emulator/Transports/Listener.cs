@@ -1,0 +1,151 @@
+using System.Net;
+using System.Net.Sockets;
+using Microsoft.Extensions.Logging;
+using Vtpm.Emulator.Options;
+
+namespace Vtpm.Emulator.Transports;
+
+/// <summary>
+/// A listening TCP or Unix stream socket that runs one handler per accepted client; clients are served
+/// concurrently (the instance serializes their commands), and one failing client never affects the others.
+/// </summary>
+public sealed class Listener : IAsyncDisposable
+{
+    readonly Socket _socket;
+    readonly ILogger _log;
+    readonly string _name;
+    readonly List<Task> _clients = [];
+    readonly CancellationTokenSource _cts = new();
+    Task? _accept;
+
+    public EndpointOptions Endpoint { get; }
+
+    /// <summary>The bound TCP port (the real one when 0 was asked for).</summary>
+    public int Port => _socket.LocalEndPoint is IPEndPoint ip ? ip.Port : 0;
+
+    Listener(Socket socket, EndpointOptions endpoint, string name, ILogger log)
+    {
+        _socket = socket;
+        Endpoint = endpoint;
+        _name = name;
+        _log = log;
+    }
+
+    /// <summary>Binds and listens (no clients are accepted until <see cref="Start"/>).</summary>
+    public static Listener Bind(EndpointOptions endpoint, string name, ILogger log)
+    {
+        Socket s;
+        if (endpoint.UnixPath is { } path)
+        {
+            // Like swtpm: a stale socket file from an earlier run is replaced.
+            // (A socket file has length 0; a regular file with content is never deleted.)
+            if (File.Exists(path) && new FileInfo(path).Length == 0) File.Delete(path);
+            s = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+            try
+            {
+                s.Bind(new UnixDomainSocketEndPoint(path));
+                if (endpoint.Mode is { } mode && !OperatingSystem.IsWindows()) File.SetUnixFileMode(path, mode);
+            }
+            catch
+            {
+                s.Dispose();
+                throw;
+            }
+        }
+        else
+        {
+            var address = ResolveBindAddress(endpoint.Host ?? "127.0.0.1");
+            s = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+            try
+            {
+                s.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
+                s.Bind(new IPEndPoint(address, endpoint.Port));
+            }
+            catch
+            {
+                s.Dispose();
+                throw;
+            }
+        }
+        s.Listen(16);
+        var l = new Listener(s, endpoint, name, log);
+        log.LogInformation("{Name} listening on {Endpoint}", name, endpoint.IsUnix ? endpoint.UnixPath : $"{endpoint.Host}:{l.Port}");
+        return l;
+    }
+
+    static IPAddress ResolveBindAddress(string host)
+    {
+        if (IPAddress.TryParse(host, out var ip)) return ip;
+        var addresses = Dns.GetHostAddresses(host);
+        return addresses.FirstOrDefault(a => a.AddressFamily == AddressFamily.InterNetwork) ?? addresses.FirstOrDefault()
+            ?? throw new SocketException((int)SocketError.HostNotFound);
+    }
+
+    /// <summary>Starts accepting; <paramref name="handler"/> runs once per client and owns the socket.</summary>
+    public void Start(Func<Socket, CancellationToken, Task> handler, CancellationToken stopping)
+    {
+        var ct = CancellationTokenSource.CreateLinkedTokenSource(stopping, _cts.Token).Token;
+        _accept = Task.Run(async () =>
+        {
+            while (!ct.IsCancellationRequested)
+            {
+                Socket client;
+                try
+                {
+                    client = await _socket.AcceptAsync(ct).ConfigureAwait(false);
+                }
+                catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException)
+                {
+                    break;
+                }
+                catch (SocketException e)
+                {
+                    _log.LogWarning("{Name}: accept failed: {Error}", _name, e.Message);
+                    continue;
+                }
+                if (client.ProtocolType == ProtocolType.Tcp) client.NoDelay = true; // ECOSYSTEM §5: no 40 ms delayed-ACK stalls
+                _log.LogDebug("{Name}: client connected", _name);
+                var task = Task.Run(async () =>
+                {
+                    try
+                    {
+                        await handler(client, ct).ConfigureAwait(false);
+                    }
+                    catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException)
+                    {
+                    }
+                    catch (Exception e) when (e is SocketException or EndOfStreamException or IOException)
+                    {
+                        _log.LogDebug("{Name}: client dropped: {Error}", _name, e.Message);
+                    }
+                    catch (Exception e)
+                    {
+                        _log.LogError(e, "{Name}: client handler failed", _name);
+                    }
+                    finally
+                    {
+                        client.Dispose();
+                        _log.LogDebug("{Name}: client disconnected", _name);
+                    }
+                }, CancellationToken.None);
+                lock (_clients)
+                {
+                    _clients.RemoveAll(t => t.IsCompleted);
+                    _clients.Add(task);
+                }
+            }
+        }, CancellationToken.None);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        _cts.Cancel();
+        _socket.Dispose();
+        if (_accept is not null) await _accept.ConfigureAwait(false);
+        Task[] clients;
+        lock (_clients) clients = [.. _clients];
+        await Task.WhenAll(clients).WaitAsync(TimeSpan.FromSeconds(5)).ConfigureAwait(false);
+        if (Endpoint.UnixPath is { } path) File.Delete(path);
+        _cts.Dispose();
+    }
+}

@@ -1,0 +1,230 @@
+using System.Buffers.Binary;
+using System.Net.Sockets;
+using Microsoft.Extensions.Logging;
+using Vtpm.Emulator.Options;
+using Vtpm.Tpm2.State;
+
+namespace Vtpm.Emulator.Transports;
+
+/// <summary>
+/// The Microsoft TPM 2.0 simulator TCP protocol (microsoft/ms-tpm-20-ref TpmTcpProtocol.h): the command
+/// port P (TPM_SEND_COMMAND with locality, REMOTE_HANDSHAKE, hash signals) and the platform port P+1
+/// (power, physical presence, cancel, NV, reset). All integers big-endian; most requests are
+/// acknowledged with a u32 0. Unlike the reference, several clients may connect at once.
+/// </summary>
+public sealed class MssimServer : IAsyncDisposable
+{
+    // Command port (TpmTcpProtocol.h).
+    public const uint SignalHashStart = 5, SignalHashData = 6, SignalHashEnd = 7, SendCommand = 8,
+        RemoteHandshake = 15, SetAlternativeResult = 16, SessionEnd = 20, Stop = 21;
+
+    // Platform port.
+    public const uint SignalPowerOn = 1, SignalPowerOff = 2, SignalPhysPresOn = 3, SignalPhysPresOff = 4,
+        SignalCancelOn = 9, SignalCancelOff = 10, SignalNvOn = 11, SignalNvOff = 12, SignalKeyCacheOn = 13,
+        SignalKeyCacheOff = 14, SignalReset = 17, SignalRestart = 18, GetCommandResponseSizes = 25;
+
+    /// <summary>The simulator's server version and endpoint flags (tpmPlatformAvailable | tpmInRawMode | tpmSupportsPP).</summary>
+    public const uint ServerVersion = 1;
+    public const uint EndpointFlags = 0x01 | 0x04 | 0x08;
+
+    readonly TpmHost _host;
+    readonly ILogger _log;
+    readonly EndpointOptions _endpoint;
+
+    public Listener? Command { get; private set; }
+    public Listener? Platform { get; private set; }
+
+    /// <summary>The command port (the platform port is one more).</summary>
+    public int Port => Command?.Port ?? 0;
+
+    public MssimServer(TpmHost host, EndpointOptions endpoint, ILogger log)
+    {
+        _host = host;
+        _endpoint = endpoint;
+        _log = log;
+    }
+
+    /// <summary>Binds P and P+1 (with port 0, finds a free consecutive pair) and starts serving.</summary>
+    public void Start()
+    {
+        for (int attempt = 0; ; attempt++)
+        {
+            var cmd = Listener.Bind(_endpoint, "mssim command port", _log);
+            try
+            {
+                Platform = Listener.Bind(_endpoint with { Port = cmd.Port + 1 }, "mssim platform port", _log);
+                Command = cmd;
+                break;
+            }
+            catch (SocketException) when (_endpoint.Port == 0 && attempt < 20 && cmd.Port < 65535)
+            {
+                cmd.DisposeAsync().AsTask().GetAwaiter().GetResult();
+            }
+            catch
+            {
+                cmd.DisposeAsync().AsTask().GetAwaiter().GetResult();
+                throw;
+            }
+        }
+        Command.Start(ServeCommandAsync, _host.Stopping);
+        Platform.Start(ServePlatformAsync, _host.Stopping);
+    }
+
+    static byte[] Words(params uint[] words)
+    {
+        var b = new byte[4 * words.Length];
+        for (int i = 0; i < words.Length; i++) BinaryPrimitives.WriteUInt32BigEndian(b.AsSpan(4 * i), words[i]);
+        return b;
+    }
+
+    int MaxCommand => _host.Engine.Options.MaxCommandSize;
+
+    async Task ServeCommandAsync(Socket client, CancellationToken ct)
+    {
+        while (true)
+        {
+            uint? code = await SocketIo.ReadUInt32Async(client, ct).ConfigureAwait(false);
+            if (code is null) return;
+            byte[] reply;
+            switch (code.Value)
+            {
+                case SendCommand:
+                {
+                    var head = await SocketIo.ReadBytesAsync(client, 5, ct).ConfigureAwait(false);
+                    byte locality = head[0];
+                    uint size = BinaryPrimitives.ReadUInt32BigEndian(head.AsSpan(1));
+                    if (size > (uint)MaxCommand)
+                    {
+                        _log.LogWarning("mssim: command of {Size} bytes exceeds {Max}; disconnecting the client", size, MaxCommand);
+                        return;
+                    }
+                    var command = await SocketIo.ReadBytesAsync(client, (int)size, ct).ConfigureAwait(false);
+                    // A powered-off simulator answers with an empty response (ms-tpm-20-ref _rpc__Send_Command).
+                    byte[] response = _host.IsPoweredOn ? _host.Execute(command, locality) : [];
+                    reply = new byte[4 + response.Length + 4];
+                    BinaryPrimitives.WriteUInt32BigEndian(reply, (uint)response.Length);
+                    response.CopyTo(reply, 4);
+                    break;
+                }
+                case RemoteHandshake:
+                {
+                    uint? clientVersion = await SocketIo.ReadUInt32Async(client, ct).ConfigureAwait(false);
+                    if (clientVersion is null or 0) return; // version 0 is unsupported: end the session
+                    reply = Words(ServerVersion, EndpointFlags, 0);
+                    break;
+                }
+                case SetAlternativeResult:
+                    await SocketIo.ReadBytesAsync(client, 4, ct).ConfigureAwait(false); // not applicable to a simulator
+                    reply = Words(0);
+                    break;
+                case SignalHashStart:
+                    _host.Engine.HashStart();
+                    reply = Words(0);
+                    break;
+                case SignalHashData:
+                {
+                    uint length = BinaryPrimitives.ReadUInt32BigEndian(await SocketIo.ReadBytesAsync(client, 4, ct).ConfigureAwait(false));
+                    if (length > (uint)MaxCommand) return;
+                    _host.Engine.HashData(await SocketIo.ReadBytesAsync(client, (int)length, ct).ConfigureAwait(false));
+                    reply = Words(0);
+                    break;
+                }
+                case SignalHashEnd:
+                    _host.Engine.HashEnd();
+                    reply = Words(0);
+                    break;
+                case SessionEnd:
+                    return;
+                case Stop:
+                    _host.RequestStop("TPM_STOP on the mssim command port");
+                    return;
+                default:
+                    _log.LogWarning("mssim: unknown command-port request {Code}; ending the session", code.Value);
+                    return;
+            }
+            await SocketIo.SendAllAsync(client, reply, ct).ConfigureAwait(false);
+        }
+    }
+
+    async Task ServePlatformAsync(Socket client, CancellationToken ct)
+    {
+        while (true)
+        {
+            uint? code = await SocketIo.ReadUInt32Async(client, ct).ConfigureAwait(false);
+            if (code is null) return;
+            byte[] reply = Words(0);
+            switch (code.Value)
+            {
+                case SignalPowerOn:
+                    // ms-tpm-20-ref: power-on of a powered TPM is ignored; otherwise _TPM_Init.
+                    if (!_host.IsPoweredOn && !TryInit()) reply = Words(1);
+                    break;
+                case SignalReset:
+                case SignalRestart:
+                    // A reset (or restart) is _TPM_Init without the platform's power being removed.
+                    if (!TryInit()) reply = Words(1);
+                    break;
+                case SignalPowerOff:
+                    _host.PowerOff(autoShutdown: false);
+                    break;
+                case SignalPhysPresOn:
+                    _host.Engine.Platform.PhysicalPresence = true;
+                    break;
+                case SignalPhysPresOff:
+                    _host.Engine.Platform.PhysicalPresence = false;
+                    break;
+                case SignalCancelOn:
+                    _host.Engine.Platform.CancelRequested = true;
+                    break;
+                case SignalCancelOff:
+                    _host.Engine.Platform.CancelRequested = false;
+                    break;
+                case SignalNvOn:
+                    _host.NvAvailable = true;
+                    break;
+                case SignalNvOff:
+                    _host.NvAvailable = false;
+                    break;
+                case SignalKeyCacheOn:
+                case SignalKeyCacheOff:
+                    break; // the reference's RSA key cache is a test speed-up; we have none
+                case GetCommandResponseSizes:
+                {
+                    var (cs, c, rs, r) = _host.TakeSizeStatistics();
+                    reply = Words(16, cs, c, rs, r, 0);
+                    break;
+                }
+                case SessionEnd:
+                    return;
+                case Stop:
+                    _host.RequestStop("TPM_STOP on the mssim platform port");
+                    return;
+                default:
+                    _log.LogWarning("mssim: unknown platform request {Code}; ending the session", code.Value);
+                    await SocketIo.SendAllAsync(client, Words(1), ct).ConfigureAwait(false);
+                    return;
+            }
+            await SocketIo.SendAllAsync(client, reply, ct).ConfigureAwait(false);
+        }
+    }
+
+    bool TryInit()
+    {
+        try
+        {
+            _host.Init(autoShutdown: false);
+            return true;
+        }
+        catch (Exception e) when (e is StateCorruptException or IOException or UnauthorizedAccessException)
+        {
+            _log.LogError("power on failed: {Error}", e.Message);
+            return false;
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (Command is not null) await Command.DisposeAsync().ConfigureAwait(false);
+        if (Platform is not null) await Platform.DisposeAsync().ConfigureAwait(false);
+    }
+}
