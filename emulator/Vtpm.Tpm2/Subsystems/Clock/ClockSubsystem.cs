@@ -63,8 +63,12 @@ public sealed class ClockSubsystem(Tpm2Engine tpm) : Subsystem(tpm)
         _baseMonotonic = Monotonic;
     }
 
+    // A TPM just manufactured has no previous run: its first _TPM_Init is not after a disorderly shutdown.
+    bool _manufactured;
+
     public override void Manufacture()
     {
+        _manufactured = true;
         _persistedClock = 0;
         ResetCount = RestartCount = 0;
         Safe = true;
@@ -92,7 +96,8 @@ public sealed class ClockSubsystem(Tpm2Engine tpm) : Subsystem(tpm)
         _rate = RateNominal;
         Rebase(_persistedClock);
         // Part 1 §36.3: after a disorderly shutdown Clock may have reported more than what was saved.
-        if (Tpm.Engine.LastShutdownWasDisorderly) Safe = false;
+        if (Tpm.Engine.LastShutdownWasDisorderly && !_manufactured) Safe = false;
+        _manufactured = false;
     }
 
     public override void OnStartup(StartupKind kind)

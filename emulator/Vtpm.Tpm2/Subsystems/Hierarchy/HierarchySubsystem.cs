@@ -69,8 +69,13 @@ public sealed class HierarchySubsystem(Tpm2Engine tpm) : Subsystem(tpm)
         return b;
     }
 
+    // A TPM just manufactured has no previous run: its first Startup counts as orderly (swtpm reports orderly 1).
+    bool _manufactured;
+    bool _orderlyStartup;
+
     public override void Manufacture()
     {
+        _manufactured = true;
         _eps = Random(SeedSize);
         _sps = Random(SeedSize);
         _pps = Random(SeedSize);
@@ -110,18 +115,20 @@ public sealed class HierarchySubsystem(Tpm2Engine tpm) : Subsystem(tpm)
     {
         w.Bytes(PlatformAuth);
         w.U16((ushort)PlatformPolicyAlg); w.Bytes(PlatformPolicy);
-        w.Bool(PhEnable); w.Bool(ShEnable); w.Bool(EhEnable); w.Bool(PhEnableNv);
+        w.Bool(PhEnable); w.Bool(ShEnable); w.Bool(EhEnable); w.Bool(PhEnableNv); w.Bool(_orderlyStartup);
     }
 
     public override void ReadVolatile(StateReader r)
     {
         PlatformAuth = r.Bytes(TpmHash.MaxDigestSize);
         PlatformPolicyAlg = (TpmAlgId)r.U16(); PlatformPolicy = r.Bytes(TpmHash.MaxDigestSize);
-        PhEnable = r.Bool(); ShEnable = r.Bool(); EhEnable = r.Bool(); PhEnableNv = r.Bool();
+        PhEnable = r.Bool(); ShEnable = r.Bool(); EhEnable = r.Bool(); PhEnableNv = r.Bool(); _orderlyStartup = r.Bool();
     }
 
     public override void OnStartup(StartupKind kind)
     {
+        _orderlyStartup = _manufactured || !Tpm.Engine.LastShutdownWasDisorderly;
+        _manufactured = false;
         // Part 1 §14.7: a TPM Reset makes a new nullSeed and nullProof (reset data, persists across Restart).
         if (kind == StartupKind.Reset)
         {
@@ -207,7 +214,7 @@ public sealed class HierarchySubsystem(Tpm2Engine tpm) : Subsystem(tpm)
             case TpmPt.StartupClear:
                 // TPMA_STARTUP_CLEAR (Part 2 §8.7); orderly: the last Startup followed an orderly Shutdown.
                 value = (PhEnable ? 1u : 0) | (ShEnable ? 1u << 1 : 0) | (EhEnable ? 1u << 2 : 0) | (PhEnableNv ? 1u << 3 : 0)
-                    | (Tpm.Engine.LastShutdownWasDisorderly ? 0 : 1u << 31);
+                    | (_orderlyStartup ? 1u << 31 : 0);
                 return true;
         }
         value = 0;
