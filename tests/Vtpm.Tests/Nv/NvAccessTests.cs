@@ -165,7 +165,7 @@ public sealed class NvAccessTests
     {
         var h = new EngineHost();
         Ok(h.Send(Define(OwnerRw.WithType(TpmNt.Counter), 8)));
-        Assert.AreEqual(TpmRc.Attributes, h.Send(Write(new byte[8])).Rc);
+        Assert.AreEqual(TpmRc.Attributes.ForHandle(2), h.Send(Write(new byte[8])).Rc);
     }
 
     [TestMethod]
@@ -173,7 +173,8 @@ public sealed class NvAccessTests
     {
         var h = new EngineHost();
         Ok(h.Send(Define(OwnerRw, 8)));
-        Assert.AreEqual(TpmRc.Attributes, h.Send(Increment()).Rc);
+        // swtpm answers 0x282.
+        Assert.AreEqual(new TpmRc(0x282), h.Send(Increment()).Rc);
     }
 
     [TestMethod]
@@ -222,20 +223,20 @@ public sealed class NvAccessTests
     }
 
     [TestMethod]
-    public void UndefineSpaceSpecialWithPasswordIsAuthUnavailable()
+    public void UndefineSpaceSpecialWithPasswordIsAuthType()
     {
         var h = new EngineHost();
         Ok(h.Send(Define(TestIndex, TpmaNv.PpRead | TpmaNv.PpWrite | TpmaNv.PlatformCreate | TpmaNv.PolicyDelete, 8, authHandle: TpmRh.Platform, policy: new byte[32])));
         var r = h.Send(Cmd.Of(TpmCc.NvUndefineSpaceSpecial).Handle(TestIndex).Handle(TpmRh.Platform).Password().Password());
-        Assert.AreEqual(TpmRc.AuthUnavailable, r.Rc);
+        Assert.AreEqual(TpmRc.AuthType, r.Rc);
     }
 
     [TestMethod]
-    public void ChangeAuthWithPasswordIsAuthUnavailable()
+    public void ChangeAuthWithPasswordIsAuthType()
     {
         var h = new EngineHost();
         Ok(h.Send(Define(AuthRw, 8)));
-        Assert.AreEqual(TpmRc.AuthUnavailable, h.Send(Cmd.Of(TpmCc.NvChangeAuth).Handle(TestIndex).Password().B2("new")).Rc);
+        Assert.AreEqual(TpmRc.AuthType, h.Send(Cmd.Of(TpmCc.NvChangeAuth).Handle(TestIndex).Password().B2("new")).Rc);
     }
 
     [TestMethod]

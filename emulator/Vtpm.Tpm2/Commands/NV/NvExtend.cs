@@ -9,7 +9,7 @@ namespace Vtpm.Tpm2.Commands.NV;
 /// TPM 2.0 Part 3 §31.9 TPM2_NV_Extend: data = H_nameAlg(data || extendData) on an extend index
 /// (an unwritten index starts as zeros). Response codes: TPM_RC_SIZE (data larger than
 /// MAX_NV_BUFFER_SIZE, parameter 1), TPM_RC_NV_LOCKED, TPM_RC_NV_AUTHORIZATION, TPM_RC_ATTRIBUTES
-/// (not an extend index).
+/// (not an extend index, handle 2).
 /// </summary>
 public static class NvExtend
 {
@@ -31,7 +31,7 @@ public static class NvExtend
         if (!tpm.Nv.TryGetAccessible(f.Handles[1], out var index)) return TpmRc.Handle.ForHandle(2);
         rc = tpm.Nv.CheckWrite(f.Handles[0], f.AuthSessions[0], index);
         if (rc.IsError) return rc;
-        if (index.Type != TpmNt.Extend) return TpmRc.Attributes;
+        if (index.Type != TpmNt.Extend) return TpmRc.Attributes.ForHandle(2);
         var alg = index.Public.NameAlg;
         using var h = TpmHash.CreateIncremental(alg);
         if (index.Has(TpmaNv.Written)) h.AppendData(index.Data);
