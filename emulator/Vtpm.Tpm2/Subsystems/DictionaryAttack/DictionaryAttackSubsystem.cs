@@ -126,13 +126,17 @@ public sealed class DictionaryAttackSubsystem(Tpm2Engine tpm) : Subsystem(tpm)
         }
     }
 
-    /// <summary>TPM_RC_LOCKOUT if authorization of this entity is not allowed now.</summary>
+    /// <summary>
+    /// TPM_RC_LOCKOUT if authorization of this entity is not allowed now. Called right before an
+    /// authValue is compared; on a mismatch the caller then calls <see cref="RecordFailure"/>.
+    /// </summary>
     public TpmRc CheckLockout(uint handle, in AuthEntity entity)
     {
         SelfHeal();
         if (handle == (uint)TpmRh.Lockout) return LockoutAuthEnabled ? TpmRc.Success : TpmRc.Lockout;
+        if (entity.DaProtected && FailedTries >= MaxTries) return TpmRc.Lockout;
+        Tpm.Nv.BeginAuthValueCheck(handle);
         if (!entity.DaProtected) return TpmRc.Success;
-        if (FailedTries >= MaxTries) return TpmRc.Lockout;
         if (!_daUsed)
         {
             _daUsed = true;
@@ -151,6 +155,7 @@ public sealed class DictionaryAttackSubsystem(Tpm2Engine tpm) : Subsystem(tpm)
             Tpm.MarkPermanentDirty();
             return TpmRc.AuthFail;
         }
+        Tpm.Nv.AuthValueCheckFailed(handle);
         if (!entity.DaProtected) return TpmRc.BadAuth;
         if (RecoveryTime != 0)
         {

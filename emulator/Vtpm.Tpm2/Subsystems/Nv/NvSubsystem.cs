@@ -157,8 +157,43 @@ public sealed class NvSubsystem(Tpm2Engine tpm) : Subsystem(tpm)
             entity = default;
             return false;
         }
-        entity = new AuthEntity(i.AuthValue, i.Public.AuthPolicy, i.Public.NameAlg, !i.Has(TpmaNv.NoDa), GetName(i));
+        // Part 1 §37 (PIN Pass and PIN Fail indices): the authValue may be used only while pinCount < pinLimit (and once
+        // the parameters have been written); otherwise TPM_RC_AUTH_UNAVAILABLE (as swtpm answers).
+        bool authValueAllowed = i.Type is not (TpmNt.PinPass or TpmNt.PinFail)
+            || (i.Has(TpmaNv.Written) && PinCount(i) < PinLimit(i));
+        entity = new AuthEntity(i.AuthValue, i.Public.AuthPolicy, i.Public.NameAlg, !i.Has(TpmaNv.NoDa), GetName(i), AuthValueAllowed: authValueAllowed);
         return true;
+    }
+
+    static uint PinCount(NvIndex i) => System.Buffers.Binary.BinaryPrimitives.ReadUInt32BigEndian(i.Data);
+    static uint PinLimit(NvIndex i) => System.Buffers.Binary.BinaryPrimitives.ReadUInt32BigEndian(i.Data.AsSpan(4));
+
+    void SetPinCount(NvIndex i, uint count)
+    {
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt32BigEndian(i.Data, count);
+        Tpm.MarkPermanentDirty();
+    }
+
+    // pinCount of the index whose authValue is being checked, before the attempt (see BeginAuthValueCheck).
+    uint _pinCountBefore;
+
+    /// <summary>
+    /// An authValue check of an index is about to be made (Part 2 TPMS_NV_PIN_COUNTER_PARAMETERS:
+    /// pinCount, pinLimit): applies the effect of a success now — PIN_PASS counts a successful authorization,
+    /// PIN_FAIL resets pinCount — and <see cref="AuthValueCheckFailed"/> replaces it by the effect of a
+    /// failure (PIN_FAIL counts it; PIN_PASS is unchanged). swtpm behaves the same.
+    /// </summary>
+    public void BeginAuthValueCheck(uint handle)
+    {
+        if (!_indices.TryGetValue(handle, out var i) || i.Type is not (TpmNt.PinPass or TpmNt.PinFail) || !i.Has(TpmaNv.Written)) return;
+        _pinCountBefore = PinCount(i);
+        SetPinCount(i, i.Type == TpmNt.PinPass ? _pinCountBefore + 1 : 0);
+    }
+
+    public void AuthValueCheckFailed(uint handle)
+    {
+        if (!_indices.TryGetValue(handle, out var i) || i.Type is not (TpmNt.PinPass or TpmNt.PinFail) || !i.Has(TpmaNv.Written)) return;
+        SetPinCount(i, i.Type == TpmNt.PinFail ? _pinCountBefore + 1 : _pinCountBefore);
     }
 
     public override void ListHandles(TpmHt type, List<uint> handles)
