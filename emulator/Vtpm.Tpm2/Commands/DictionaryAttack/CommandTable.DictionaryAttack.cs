@@ -1,0 +1,13 @@
+using Vtpm.Tpm2.Commands.DictionaryAttack;
+using Vtpm.Wire.Tpm2;
+
+namespace Vtpm.Tpm2.Dispatch;
+
+public static partial class CommandTable
+{
+    static partial void AddDictionaryAttack(List<CommandDescriptor> t)
+    {
+        t.Add(Entry(TpmCc.DictionaryAttackLockReset, DictionaryAttackLockReset.Execute, CommandFlags.None, new HandleSpec(HandleKind.Lockout, AuthRole.User)));
+        t.Add(Entry(TpmCc.DictionaryAttackParameters, DictionaryAttackParameters.Execute, CommandFlags.None, new HandleSpec(HandleKind.Lockout, AuthRole.User)));
+    }
+}
