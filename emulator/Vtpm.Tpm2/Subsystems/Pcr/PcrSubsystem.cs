@@ -205,6 +205,14 @@ public sealed class PcrSubsystem(Tpm2Engine tpm) : Subsystem(tpm)
 
     public override bool TryGetEntity(uint handle, out AuthEntity entity)
     {
+        if (handle == (uint)TpmRh.Null)
+        {
+            // TPMI_DH_PCR+ allows TPM_RH_NULL (PCR_Extend, PCR_Event, EventSequenceComplete), which is
+            // authorized with an empty authValue (Part 1 §15.3). The hierarchy subsystem is asked first
+            // and may answer for it instead.
+            entity = new AuthEntity([], [], TpmAlgId.Null, DaProtected: false, Tpm.GetNameOfHandle(handle));
+            return true;
+        }
         if (handle >= PcrCount)
         {
             entity = default;
