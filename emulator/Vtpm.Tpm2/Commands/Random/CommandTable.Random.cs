@@ -8,5 +8,6 @@ public static partial class CommandTable
     static partial void AddRandom(List<CommandDescriptor> t)
     {
         t.Add(Entry(TpmCc.GetRandom, GetRandom.Execute, CommandFlags.EncryptParameter));
+        t.Add(Entry(TpmCc.StirRandom, StirRandom.Execute, CommandFlags.DecryptParameter));
     }
 }

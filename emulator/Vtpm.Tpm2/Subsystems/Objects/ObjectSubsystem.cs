@@ -1,9 +1,100 @@
 using Vtpm.Tpm2.Dispatch;
+using Vtpm.Tpm2.State;
+using Vtpm.Wire.Tpm2;
 
 namespace Vtpm.Tpm2.Subsystems;
 
-/// <summary>Loaded transient objects, including hash and event sequence objects (Part 1 §32). Placeholder.</summary>
+/// <summary>
+/// Loaded transient objects (Part 1 §32): for now the hash and event sequence objects. Object memory
+/// has <see cref="Slots"/> slots (TPM_PT_HR_TRANSIENT_MIN, the reference's MAX_LOADED_OBJECTS = 3);
+/// slot i has handle TRANSIENT_FIRST + i. Every Startup flushes transient objects (Part 1 §12.2).
+/// </summary>
 public sealed class ObjectSubsystem(Tpm2Engine tpm) : Subsystem(tpm)
 {
+    /// <summary>Object slots (MAX_LOADED_OBJECTS).</summary>
+    public const int Slots = 3;
+
+    /// <summary>TRANSIENT_FIRST (Part 2 §7.5).</summary>
+    public const uint TransientFirst = 0x80000000;
+
+    readonly SequenceObject?[] _slots = new SequenceObject?[Slots];
+
     public override string Tag => "OBJ ";
+
+    /// <summary>Loads a new sequence object; returns its handle, or null when object memory is full (TPM_RC_OBJECT_MEMORY).</summary>
+    public uint? AddSequence(SequenceObject sequence)
+    {
+        for (int i = 0; i < Slots; i++)
+        {
+            if (_slots[i] is not null) continue;
+            _slots[i] = sequence;
+            return TransientFirst + (uint)i;
+        }
+        return null;
+    }
+
+    /// <summary>The sequence object at a handle, or null if the handle is not a loaded sequence.</summary>
+    public SequenceObject? GetSequence(uint handle)
+    {
+        uint i = handle - TransientFirst;
+        return i < Slots ? _slots[i] : null;
+    }
+
+    /// <summary>Removes a loaded object (TPM2_FlushContext, completion of a sequence). False if none is loaded there.</summary>
+    public bool Flush(uint handle)
+    {
+        uint i = handle - TransientFirst;
+        if (i >= Slots || _slots[i] is null) return false;
+        _slots[i]!.Dispose();
+        _slots[i] = null;
+        return true;
+    }
+
+    void FlushAll()
+    {
+        for (int i = 0; i < Slots; i++) Flush(TransientFirst + (uint)i);
+    }
+
+    public override bool TryGetEntity(uint handle, out AuthEntity entity)
+    {
+        var s = GetSequence(handle);
+        if (s is null)
+        {
+            entity = default;
+            return false;
+        }
+        // A sequence object's nameAlg is TPM_ALG_NULL, so its Name is empty (Part 1 §16); it is not DA-protected.
+        entity = new AuthEntity(s.AuthValue, [], TpmAlgId.Null, DaProtected: false, Name: []);
+        return true;
+    }
+
+    public override void ListHandles(TpmHt type, List<uint> handles)
+    {
+        if (type != TpmHt.Transient) return;
+        for (int i = 0; i < Slots; i++) if (_slots[i] is not null) handles.Add(TransientFirst + (uint)i);
+    }
+
+    public override bool TryGetProperty(TpmPt property, out uint value)
+    {
+        value = 0;
+        if (property != TpmPt.HrTransientAvail) return false;
+        foreach (var s in _slots) if (s is null) value++;
+        return true;
+    }
+
+    const byte VolatileVersion = 1;
+
+    // The state of a running hash cannot be exported from the platform's hash implementation, so a
+    // volatile image carries no sequence objects: they would be flushed by the next Startup anyway.
+    public override void WriteVolatile(StateWriter w) => w.U8(VolatileVersion);
+
+    public override void ReadVolatile(StateReader r)
+    {
+        if (r.U8() != VolatileVersion) throw new StateFormatException("unknown object volatile section version");
+        FlushAll();
+    }
+
+    public override void OnInit() => FlushAll();
+
+    public override void OnStartup(StartupKind kind) => FlushAll();
 }

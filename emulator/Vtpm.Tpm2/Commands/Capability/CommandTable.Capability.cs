@@ -1,0 +1,13 @@
+using Vtpm.Tpm2.Commands.Capability;
+using Vtpm.Wire.Tpm2;
+
+namespace Vtpm.Tpm2.Dispatch;
+
+public static partial class CommandTable
+{
+    static partial void AddCapability(List<CommandDescriptor> t)
+    {
+        t.Add(Entry(TpmCc.GetCapability, GetCapability.Execute));
+        t.Add(Entry(TpmCc.TestParms, TestParms.Execute));
+    }
+}

@@ -1,0 +1,56 @@
+using Vtpm.Tpm2.Dispatch;
+using Vtpm.Tpm2.Subsystems;
+using Vtpm.Wire;
+
+namespace Vtpm.Tpm2.Commands.PCR;
+
+/// <summary>
+/// TPM 2.0 Part 3 §22.5 TPM2_PCR_Allocate (platform authorization): each bank named in the request gets
+/// the given PCRs, banks not named keep their allocation; the result takes effect at the next TPM Reset.
+/// Returns allocationSuccess, maxPCR, sizeNeeded, sizeAvailable. Response codes: TPM_RC_PCR (the new
+/// allocation has PCR 0 (H-CRTM) or PCR 17 (DRTM) in no bank, as the PC Client reference requires),
+/// TPM_RC_VALUE (a bank listed twice), TPM_RC_HASH / TPM_RC_SIZE (selection syntax).
+/// </summary>
+public static class PcrAllocate
+{
+    const int HcrtmPcr = 0;
+    const int DrtmPcr = 17;
+
+    public readonly record struct In(TpmsPcrSelection[] PcrAllocation);
+
+    public static TpmRc Parse(ref CommandFrame f, out In input)
+    {
+        var rc = f.ReadStructure<TpmsPcrSelection[]>(PcrSupport.ReadPcrSelectionList, out var sel);
+        input = new In(sel);
+        return rc;
+    }
+
+    public static TpmRc Execute(Tpm2Engine tpm, ref CommandFrame f)
+    {
+        var rc = Parse(ref f, out var input);
+        if (rc.IsError) return rc;
+        Span<uint> masks = stackalloc uint[4];
+        for (int b = 0; b < 4; b++) masks[b] = tpm.Pcr.AllocatedMask(PcrSubsystem.Banks[b]);
+        Span<bool> seen = stackalloc bool[4];
+        foreach (var s in input.PcrAllocation)
+        {
+            int b = PcrSubsystem.BankIndex(s.Hash);
+            if (seen[b]) return TpmRc.Value.ForParameter(1);
+            seen[b] = true;
+            masks[b] = s.PcrSelect & ((1u << PcrSubsystem.PcrCount) - 1);
+        }
+        uint any = 0;
+        foreach (uint m in masks) any |= m;
+        if ((any & (1u << HcrtmPcr)) == 0 || (any & (1u << DrtmPcr)) == 0) return TpmRc.Pcr;
+
+        uint sizeNeeded = PcrSubsystem.SizeNeeded(masks);
+        uint sizeAvailable = PcrSubsystem.SizeAvailable;
+        bool success = sizeNeeded <= sizeAvailable;
+        if (success) tpm.Pcr.SetAllocation(masks);
+        f.Response.WriteUInt8(success ? (byte)1 : (byte)0);
+        f.Response.WriteUInt32(PcrSubsystem.PcrCount);
+        f.Response.WriteUInt32(sizeNeeded);
+        f.Response.WriteUInt32(sizeAvailable);
+        return TpmRc.Success;
+    }
+}

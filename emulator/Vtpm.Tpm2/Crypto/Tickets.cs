@@ -1,0 +1,28 @@
+using System.Buffers.Binary;
+using Vtpm.Wire.Tpm2;
+
+namespace Vtpm.Tpm2.Crypto;
+
+/// <summary>Tickets (Part 2 §10.7): HMACs with a hierarchy's proof value over what the TPM vouches for.</summary>
+public static class Tickets
+{
+    /// <summary>TPM_GENERATED_VALUE (Part 2 §6.2): 0xff 'T' 'C' 'G'.</summary>
+    public const uint TpmGeneratedValue = 0xFF544347;
+
+    /// <summary>
+    /// The hash of ticket HMACs: the context integrity hash (TPM_PT_CONTEXT_HASH), SHA-512 like the
+    /// reference's and swtpm's CONTEXT_INTEGRITY_HASH_ALG.
+    /// </summary>
+    public const TpmAlgId TicketHashAlg = TpmAlgId.Sha512;
+
+    /// <summary>Part 2 §10.7.5 TPMT_TK_HASHCHECK: hmac = HMAC(proof(hierarchy), TPM_ST_HASHCHECK || digest).</summary>
+    public static byte[] HashCheck(byte[] proof, ReadOnlySpan<byte> digest)
+    {
+        Span<byte> data = stackalloc byte[2 + digest.Length];
+        BinaryPrimitives.WriteUInt16BigEndian(data, (ushort)TpmSt.Hashcheck);
+        digest.CopyTo(data[2..]);
+        var hmac = new byte[TpmHash.DigestSize(TicketHashAlg)];
+        TpmHash.Hmac(TicketHashAlg, proof, data, hmac);
+        return hmac;
+    }
+}
