@@ -108,8 +108,8 @@ public static class Authorization
             if (sessions[j].Handle == a.Handle) return TpmRc.Handle.ForSession(n);
         }
         if (!tpm.Sessions.TryGetLoaded(a.Handle, out var session)) return TpmRc.ReferenceSession(s);
-        // nonceCaller: at least 16 octets and no larger than the session's digest (Part 1 §19.6.3).
-        if (a.NonceLength < 16 || a.NonceLength > TpmHash.DigestSize(session.AuthHash)) return TpmRc.Size.ForSession(n);
+        // The size of nonceCaller in a command is not checked beyond TPM2B_NONCE (swtpm accepts short ones);
+        // StartAuthSession alone enforces 16..digest size.
         if ((attributes & TpmaSession.Decrypt) != 0)
         {
             if (decrypt >= 0 || (d.Flags & CommandFlags.DecryptParameter) == 0) return TpmRc.Attributes.ForSession(n);
@@ -238,6 +238,20 @@ public static class Authorization
         return key;
     }
 
+    /// <summary>
+    /// Part 1 §21.1: the parameter encryption key is sessionKey || authValue of the entity the session
+    /// authorizes — unlike the HMAC key, the authValue stays in for a session bound to that entity
+    /// (as swtpm/libtpms does); a session that authorizes nothing uses sessionKey alone.
+    /// </summary>
+    static byte[] EncryptionKey(Session session, CommandSession c, ReadOnlySpan<byte> authValue)
+    {
+        bool include = c.AuthHandle is not null;
+        var key = new byte[session.SessionKey.Length + (include ? authValue.Length : 0)];
+        session.SessionKey.CopyTo(key, 0);
+        if (include) authValue.CopyTo(key.AsSpan(session.SessionKey.Length));
+        return key;
+    }
+
     /// <summary>Part 1 §18.7 cpHash = H(commandCode || Name1 || ... || NameN || parameters).</summary>
     static byte[] ComputeCpHash(Tpm2Engine tpm, TpmAlgId hashAlg, TpmCc code, ReadOnlySpan<uint> handles, ReadOnlySpan<byte> parameters)
     {
@@ -270,7 +284,7 @@ public static class Authorization
         int size = BinaryPrimitives.ReadUInt16BigEndian(command[parametersStart..]);
         if (size > command.Length - parametersStart - 2) return TpmRc.Size.ForParameter(1);
         var data = command.Slice(parametersStart + 2, size);
-        var key = HmacKey(session, c, c.AuthValue);
+        var key = EncryptionKey(session, c, c.AuthValue);
         Crypt(session, key, c.NonceCaller, session.NonceTpm, data, encrypt: false);
         CryptographicOperations.ZeroMemory(key);
         return TpmRc.Success;
@@ -322,7 +336,7 @@ public static class Authorization
             if (parameters.Length < 2) break;
             int size = BinaryPrimitives.ReadUInt16BigEndian(parameters);
             if (size > parameters.Length - 2) return TpmRc.Failure;
-            var key = HmacKey(session, pending[s], pending[s].AuthValue);
+            var key = EncryptionKey(session, pending[s], pending[s].AuthValue);
             Crypt(session, key, pending[s].NewNonceTpm, pending[s].NonceCaller, parameters.Slice(2, size), encrypt: true);
             CryptographicOperations.ZeroMemory(key);
         }

@@ -132,10 +132,10 @@ public sealed class TestSession
     /// the handles; <paramref name="authValue"/> is added to the HMAC key (empty for a bound entity or a
     /// session that authorizes nothing).
     /// </summary>
-    public byte[] Command(TpmCc cc, uint[] handles, byte[][] names, byte[] parameters, TpmaSessionBits attributes, byte[]? authValue = null, bool corruptHmac = false)
+    public byte[] Command(TpmCc cc, uint[] handles, byte[][] names, byte[] parameters, TpmaSessionBits attributes, byte[]? authValue = null, bool corruptHmac = false, int nonceLength = 0)
     {
         authValue ??= [];
-        NonceCaller = RandomNumberGenerator.GetBytes(DigestSize);
+        NonceCaller = RandomNumberGenerator.GetBytes(nonceLength > 0 ? nonceLength : DigestSize);
         parameters = (byte[])parameters.Clone();
         if ((attributes & TpmaSessionBits.Decrypt) != 0) CryptFirst(parameters, Key(authValue), NonceCaller, NonceTpm, encrypt: true);
         var cp = new List<byte>(U32((uint)cc));
