@@ -69,8 +69,8 @@ public static class Authorization
         }
         foreach (var c in tpm.Sessions.Command) c.Clear();
 
-        // Structure of the area first (Part 1 §19.6.?: handles, attributes, at most one decrypt and
-        // one encrypt session), then the authorizations in session order.
+        // Structure of the area first (handles, attributes, at most one decrypt and one encrypt
+        // session: Part 1 §19.6, §21.1), then the authorizations in session order.
         int decrypt = -1, encrypt = -1;
         for (int s = 0; s < sessions.Length; s++)
         {

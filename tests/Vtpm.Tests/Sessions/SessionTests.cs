@@ -553,6 +553,8 @@ public sealed class SessionTests
         Assert.AreEqual(2u, Prop(TpmPt.HrActive));
         Assert.AreEqual(62u, Prop(TpmPt.HrActiveAvail));
         Assert.AreEqual(0xFFFFu, Prop(TpmPt.ContextGapMax));
+        Assert.AreEqual(3u, Prop(TpmPt.HrLoadedMin));
+        Assert.AreEqual(64u, Prop(TpmPt.ActiveSessionsMax));
     }
 
     [TestMethod]
@@ -568,6 +570,11 @@ public sealed class SessionTests
         l.Clear();
         h.Tpm.Sessions.ListHandles(TpmHt.SavedSession, l);
         CollectionAssert.AreEqual(new[] { saved.Handle }, l);
+        // A saved policy session is listed by its slot in the HMAC range, as swtpm does.
+        Save(h, loaded.Handle);
+        l.Clear();
+        h.Tpm.Sessions.ListHandles(TpmHt.SavedSession, l);
+        CollectionAssert.AreEqual(new[] { saved.Handle, 0x02000000u | (loaded.Handle & 0xFFFFFF) }, l);
     }
 }
 

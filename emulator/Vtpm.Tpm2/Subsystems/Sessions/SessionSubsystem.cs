@@ -31,6 +31,9 @@ public sealed class SessionSubsystem(Tpm2Engine tpm) : Subsystem(tpm)
     const ushort VolatileVersion = 1;
     const int ContextKeyBits = 256;
 
+    // TPM_PT_CONTEXT_HASH: SHA-512 for the context KDF and integrity HMAC, as swtpm reports.
+    const TpmAlgId ContextHash = TpmAlgId.Sha512;
+
     readonly Session?[] _loaded = new Session?[MaxActiveSessions];
 
     // The contextID (TPMS_CONTEXT.sequence) a saved session's blob must carry; 0 = slot not saved.
@@ -241,7 +244,7 @@ public sealed class SessionSubsystem(Tpm2Engine tpm) : Subsystem(tpm)
         Span<byte> h = stackalloc byte[4];
         BinaryPrimitives.WriteUInt64BigEndian(seq, sequence);
         BinaryPrimitives.WriteUInt32BigEndian(h, handle);
-        var keyAndIv = Kdf.KdfA(TpmAlgId.Sha256, proof, "CONTEXT", seq, h, ContextKeyBits + 128);
+        var keyAndIv = Kdf.KdfA(ContextHash, proof, "CONTEXT", seq, h, ContextKeyBits + 128);
         using var aes = Aes.Create();
         aes.Key = keyAndIv[..(ContextKeyBits / 8)];
         var iv = keyAndIv.AsSpan(ContextKeyBits / 8, 16);
@@ -257,7 +260,7 @@ public sealed class SessionSubsystem(Tpm2Engine tpm) : Subsystem(tpm)
 
     byte[] ContextIntegrity(byte[] proof, ulong sequence, uint handle, uint hierarchy, ReadOnlySpan<byte> encrypted)
     {
-        using var hmac = TpmHash.CreateIncrementalHmac(TpmAlgId.Sha256, proof);
+        using var hmac = TpmHash.CreateIncrementalHmac(ContextHash, proof);
         Span<byte> b = stackalloc byte[8];
         hmac.AppendData(_resetValue);
         BinaryPrimitives.WriteUInt64BigEndian(b, sequence);
@@ -386,7 +389,9 @@ public sealed class SessionSubsystem(Tpm2Engine tpm) : Subsystem(tpm)
         }
         else if (type == TpmHt.SavedSession)
         {
-            for (int i = 0; i < MaxActiveSessions; i++) if (_saved[i] != 0) handles.Add(_savedHandle[i]);
+            // As swtpm (and the reference implementation): a saved session is reported by its slot
+            // under the HMAC session range, whatever its type.
+            for (int i = 0; i < MaxActiveSessions; i++) if (_saved[i] != 0) handles.Add(0x02000000u + (uint)i);
         }
     }
 
@@ -402,7 +407,7 @@ public sealed class SessionSubsystem(Tpm2Engine tpm) : Subsystem(tpm)
             TpmPt.ActiveSessionsMax => MaxActiveSessions,
             TpmPt.ContextGapMax => ContextGapMax,
             TpmPt.MaxSessionContext => MaxSessionContext,
-            TpmPt.ContextHash => (uint)TpmAlgId.Sha256,
+            TpmPt.ContextHash => (uint)ContextHash,
             TpmPt.ContextSym => (uint)TpmAlgId.Aes,
             TpmPt.ContextSymSize => ContextKeyBits,
             _ => uint.MaxValue,
