@@ -101,6 +101,15 @@ public sealed class Session
             IsAuthValueNeeded = r.Bool(),
             IsPasswordNeeded = r.Bool(),
         };
+        bool symmetricOk = s.SymmetricAlg switch
+        {
+            TpmAlgId.Null => true,
+            TpmAlgId.Xor => true,
+            TpmAlgId.Aes => s.SymmetricKeyBits is 128 or 256 && s.SymmetricMode == TpmAlgId.Cfb,
+            _ => false,
+        };
+        if (!symmetricOk) throw new StateFormatException($"bad session symmetric {s.SymmetricAlg}/{s.SymmetricKeyBits}/{s.SymmetricMode}");
+        if (s.NonceTpm.Length != TpmHash.DigestSize(hash)) throw new StateFormatException("session nonce of the wrong size");
         return s;
     }
 }
