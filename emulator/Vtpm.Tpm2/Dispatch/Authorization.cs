@@ -1,13 +1,16 @@
+using System.Buffers.Binary;
+using System.Security.Cryptography;
 using Vtpm.Tpm2.Crypto;
+using Vtpm.Tpm2.Subsystems;
 using Vtpm.Wire;
 using Vtpm.Wire.Tpm2;
 
 namespace Vtpm.Tpm2.Dispatch;
 
 /// <summary>
-/// The authorization area of a command (Part 1 §18–19, Part 3 §5.4–5.6): parsing, checking each
-/// session against the entity it authorizes, and the response's session area. Runs once per command,
-/// in the dispatcher.
+/// The authorization area of a command (Part 1 §18–19, §21, Part 3 §5.4–5.6): parsing, checking each
+/// session against the entity it authorizes, parameter decryption, and the response's session area
+/// (parameter encryption, new nonces, response HMACs). Runs once per command, in the dispatcher.
 /// </summary>
 public static class Authorization
 {
@@ -41,15 +44,17 @@ public static class Authorization
     }
 
     /// <summary>
-    /// Checks every session: the first N authorize the N handles that need authorization, in order.
-    /// Fills <paramref name="authSessionHandles"/> with the session used for each auth handle.
+    /// Checks every session: the first N authorize the N handles that need authorization, in order; the
+    /// rest are audit/encrypt/decrypt sessions. Fills <paramref name="authSessionHandles"/> with the session
+    /// used for each auth handle. On success the first command parameter has been decrypted in place if a
+    /// session asked for it.
     /// </summary>
     public static TpmRc Authorize(
         Tpm2Engine tpm,
         CommandDescriptor d,
         ReadOnlySpan<uint> handles,
         Span<AuthSession> sessions,
-        ReadOnlySpan<byte> command,
+        Span<byte> command,
         int parametersStart,
         Span<uint> authSessionHandles,
         byte locality)
@@ -62,43 +67,233 @@ public static class Authorization
             authSessionHandles[next] = sessions[next].Handle;
             next++;
         }
+        foreach (var c in tpm.Sessions.Command) c.Clear();
+
+        // Structure of the area first (handles, attributes, at most one decrypt and one encrypt
+        // session: Part 1 §19.6, §21.1), then the authorizations in session order.
+        int decrypt = -1, encrypt = -1;
+        for (int s = 0; s < sessions.Length; s++)
+        {
+            var rc = CheckSessionShape(tpm, d, sessions, s, ref decrypt, ref encrypt);
+            if (rc.IsError) return rc;
+        }
         for (int s = 0; s < sessions.Length; s++)
         {
             ref var session = ref sessions[s];
-            if ((session.Attributes & (byte)TpmaSession.Reserved) != 0) return TpmRc.ReservedBits.ForSession(s + 1);
-            if (session.Handle == (uint)TpmRh.Pw)
-            {
-                var rc = CheckPassword(tpm, d, handles, ref session, command, s + 1);
-                if (rc.IsError) return rc;
-            }
-            else
-            {
-                // HMAC and policy sessions arrive with the sessions subsystem.
-                var rc = tpm.Sessions.CheckSession(d, handles, ref session, command, parametersStart, s + 1, locality);
-                if (rc.IsError) return rc;
-            }
+            var rc = session.Handle == (uint)TpmRh.Pw
+                ? CheckPassword(tpm, handles, ref session, command, s + 1)
+                : CheckSession(tpm, d, handles, sessions, s, command, parametersStart, decrypt, encrypt);
+            if (rc.IsError) return rc;
         }
+        return decrypt >= 0 ? DecryptParameter(tpm.Sessions.Command[decrypt], command, parametersStart) : TpmRc.Success;
+    }
+
+    static TpmRc CheckSessionShape(Tpm2Engine tpm, CommandDescriptor d, ReadOnlySpan<AuthSession> sessions, int s, ref int decrypt, ref int encrypt)
+    {
+        var a = sessions[s];
+        int n = s + 1;
+        var attributes = (TpmaSession)a.Attributes;
+        if ((attributes & TpmaSession.Reserved) != 0) return TpmRc.ReservedBits.ForSession(n);
+        if (a.Handle == (uint)TpmRh.Pw)
+        {
+            // Part 1 §19.6.4: a password session has no nonce and only continueSession may be set.
+            if (a.NonceLength != 0) return TpmRc.Nonce.ForSession(n);
+            if ((attributes & ~TpmaSession.ContinueSession) != 0) return TpmRc.Attributes.ForSession(n);
+            return TpmRc.Success;
+        }
+        // TPMI_SH_AUTH_SESSION: TPM_RS_PW, an HMAC session or a policy session.
+        if (HandleKinds.TypeOf(a.Handle) is not (TpmHt.HmacSession or TpmHt.PolicySession)) return TpmRc.Value.ForSession(n);
+        for (int j = 0; j < s; j++)
+        {
+            if (sessions[j].Handle == a.Handle) return TpmRc.Handle.ForSession(n);
+        }
+        if (!tpm.Sessions.TryGetLoaded(a.Handle, out var session)) return TpmRc.ReferenceSession(s);
+        // The size of nonceCaller in a command is not checked beyond TPM2B_NONCE (swtpm accepts short ones);
+        // StartAuthSession alone enforces 16..digest size.
+        if ((attributes & TpmaSession.Decrypt) != 0)
+        {
+            if (decrypt >= 0 || (d.Flags & CommandFlags.DecryptParameter) == 0) return TpmRc.Attributes.ForSession(n);
+            decrypt = s;
+        }
+        if ((attributes & TpmaSession.Encrypt) != 0)
+        {
+            if (encrypt >= 0 || (d.Flags & CommandFlags.EncryptParameter) == 0) return TpmRc.Attributes.ForSession(n);
+            encrypt = s;
+        }
+        if ((attributes & (TpmaSession.Decrypt | TpmaSession.Encrypt)) != 0 && session.SymmetricAlg == TpmAlgId.Null)
+            return TpmRc.Symmetric.ForSession(n);
+        // Only an HMAC session can audit; auditExclusive and auditReset only go with audit (Part 2 §8.4).
+        if ((attributes & TpmaSession.Audit) != 0 ? session.IsPolicy : (attributes & (TpmaSession.AuditExclusive | TpmaSession.AuditReset)) != 0)
+            return TpmRc.Attributes.ForSession(n);
+        // A session that authorizes nothing must be there for audit or parameter encryption.
+        if (a.AuthorizesHandle < 0 && (attributes & (TpmaSession.Audit | TpmaSession.Decrypt | TpmaSession.Encrypt)) == 0)
+            return TpmRc.Attributes.ForSession(n);
         return TpmRc.Success;
     }
 
-    static TpmRc CheckPassword(Tpm2Engine tpm, CommandDescriptor d, ReadOnlySpan<uint> handles, ref AuthSession session, ReadOnlySpan<byte> command, int sessionNumber)
+    static TpmRc CheckPassword(Tpm2Engine tpm, ReadOnlySpan<uint> handles, ref AuthSession session, ReadOnlySpan<byte> command, int sessionNumber)
     {
-        // Part 1 §19.6.4: a password session has no nonce and only continueSession may be set.
-        if (session.NonceLength != 0) return TpmRc.Nonce.ForSession(sessionNumber);
-        if ((session.Attributes & ~(byte)TpmaSession.ContinueSession) != 0) return TpmRc.Attributes.ForSession(sessionNumber);
         if (session.AuthorizesHandle < 0) return TpmRc.AuthUnavailable;
         uint handle = handles[session.AuthorizesHandle];
         if (!tpm.TryGetEntity(handle, out var entity)) return TpmRc.Handle.ForHandle(session.AuthorizesHandle + 1);
         if (entity.PolicyRequired || !entity.AuthValueAllowed) return TpmRc.AuthUnavailable;
         var rc = tpm.DictionaryAttack.CheckLockout(handle, entity);
         if (rc.IsError) return rc;
-        var given = TrimTrailingZeros(command.Slice(session.HmacOffset, session.HmacLength));
+        return ComparePassword(tpm, handle, entity, command.Slice(session.HmacOffset, session.HmacLength), sessionNumber);
+    }
+
+    static TpmRc ComparePassword(Tpm2Engine tpm, uint handle, in AuthEntity entity, ReadOnlySpan<byte> given, int sessionNumber)
+    {
         var expected = TrimTrailingZeros(entity.AuthValue);
-        if (!System.Security.Cryptography.CryptographicOperations.FixedTimeEquals(given, expected))
-        {
+        if (!CryptographicOperations.FixedTimeEquals(TrimTrailingZeros(given), expected))
             return tpm.DictionaryAttack.RecordFailure(handle, entity).ForSession(sessionNumber);
+        return TpmRc.Success;
+    }
+
+    /// <summary>
+    /// An HMAC or policy session (Part 1 §19.6.5, §19.7): a policy session must carry the entity's
+    /// authPolicy; the command HMAC is checked under sessionKey || authValue, where authValue is left out
+    /// for an HMAC session bound to this very entity (§19.6.9) and for a policy session without
+    /// PolicyAuthValue; PolicyPassword turns the hmac field into a cleartext password.
+    /// </summary>
+    static TpmRc CheckSession(Tpm2Engine tpm, CommandDescriptor d, ReadOnlySpan<uint> handles, ReadOnlySpan<AuthSession> sessions,
+        int s, ReadOnlySpan<byte> command, int parametersStart, int decrypt, int encrypt)
+    {
+        var a = sessions[s];
+        int n = s + 1;
+        tpm.Sessions.TryGetLoaded(a.Handle, out var session);
+        var c = tpm.Sessions.Command[s];
+        c.Session = session;
+        c.Attributes = a.Attributes;
+        c.NonceCaller = command.Slice(a.NonceOffset, a.NonceLength).ToArray();
+        var hmacGiven = command.Slice(a.HmacOffset, a.HmacLength);
+
+        AuthEntity entity = default;
+        uint handle = 0;
+        bool authorizes = a.AuthorizesHandle >= 0;
+        if (authorizes)
+        {
+            handle = handles[a.AuthorizesHandle];
+            if (!tpm.TryGetEntity(handle, out entity)) return TpmRc.Handle.ForHandle(a.AuthorizesHandle + 1);
+            c.AuthHandle = handle;
+            c.AuthValue = TrimTrailingZeros(entity.AuthValue).ToArray();
+            if (session.IsPolicy)
+            {
+                // A trial session only computes a digest; it never authorizes.
+                if (session.IsTrial) return TpmRc.Attributes.ForSession(n);
+                if (entity.PolicyAlg != session.AuthHash || !CryptographicOperations.FixedTimeEquals(session.PolicyDigest, entity.AuthPolicy))
+                    return TpmRc.PolicyFail.ForSession(n);
+                c.IncludeAuth = session.IsAuthValueNeeded;
+                if (session.IsAuthValueNeeded || session.IsPasswordNeeded)
+                {
+                    var rc = tpm.DictionaryAttack.CheckLockout(handle, entity);
+                    if (rc.IsError) return rc;
+                }
+                if (session.IsPasswordNeeded) return ComparePassword(tpm, handle, entity, hmacGiven, n);
+            }
+            else
+            {
+                if (entity.PolicyRequired || !entity.AuthValueAllowed) return TpmRc.AuthUnavailable;
+                var rc = tpm.DictionaryAttack.CheckLockout(handle, entity);
+                if (rc.IsError) return rc;
+                c.IncludeAuth = !IsBoundTo(session, entity.Name is { Length: > 0 } ? entity.Name : tpm.GetNameOfHandle(handle), c.AuthValue);
+            }
+        }
+
+        // Part 1 §19.6.5: HMAC(sessionKey || authValue, cpHash || nonceCaller || nonceTPM ||
+        // nonceTPMdecrypt || nonceTPMencrypt || sessionAttributes); the extra nonces only in the first
+        // session, and only of other sessions.
+        var cpHash = ComputeCpHash(tpm, session.AuthHash, d.Code, handles, command[parametersStart..]);
+        var key = HmacKey(session, c, c.AuthValue);
+        using var hmac = TpmHash.CreateIncrementalHmac(session.AuthHash, key);
+        hmac.AppendData(cpHash);
+        hmac.AppendData(c.NonceCaller);
+        hmac.AppendData(session.NonceTpm);
+        if (s == 0)
+        {
+            if (decrypt > 0) hmac.AppendData(NonceTpmOf(tpm, sessions[decrypt].Handle));
+            if (encrypt > 0 && encrypt != decrypt) hmac.AppendData(NonceTpmOf(tpm, sessions[encrypt].Handle));
+        }
+        hmac.AppendData([a.Attributes]);
+        var expected = hmac.GetHashAndReset();
+        CryptographicOperations.ZeroMemory(key);
+        if (!CryptographicOperations.FixedTimeEquals(hmacGiven, expected))
+        {
+            return authorizes ? tpm.DictionaryAttack.RecordFailure(handle, entity).ForSession(n) : TpmRc.BadAuth.ForSession(n);
         }
         return TpmRc.Success;
+    }
+
+    static byte[] NonceTpmOf(Tpm2Engine tpm, uint handle) => tpm.Sessions.TryGetLoaded(handle, out var s) ? s.NonceTpm : [];
+
+    static bool IsBoundTo(Session session, ReadOnlySpan<byte> name, ReadOnlySpan<byte> authValue) =>
+        session.BoundEntity.Length != 0
+        && CryptographicOperations.FixedTimeEquals(session.BoundEntity, Session.ComputeBoundEntity(session.AuthHash, name, authValue));
+
+    static byte[] HmacKey(Session session, CommandSession c, ReadOnlySpan<byte> authValue)
+    {
+        var key = new byte[session.SessionKey.Length + (c.IncludeAuth ? authValue.Length : 0)];
+        session.SessionKey.CopyTo(key, 0);
+        if (c.IncludeAuth) authValue.CopyTo(key.AsSpan(session.SessionKey.Length));
+        return key;
+    }
+
+    /// <summary>
+    /// Part 1 §21.1: the parameter encryption key is sessionKey || authValue of the entity the session
+    /// authorizes — unlike the HMAC key, the authValue stays in for a session bound to that entity
+    /// (as swtpm/libtpms does); a session that authorizes nothing uses sessionKey alone.
+    /// </summary>
+    static byte[] EncryptionKey(Session session, CommandSession c, ReadOnlySpan<byte> authValue)
+    {
+        bool include = c.AuthHandle is not null;
+        var key = new byte[session.SessionKey.Length + (include ? authValue.Length : 0)];
+        session.SessionKey.CopyTo(key, 0);
+        if (include) authValue.CopyTo(key.AsSpan(session.SessionKey.Length));
+        return key;
+    }
+
+    /// <summary>Part 1 §18.7 cpHash = H(commandCode || Name1 || ... || NameN || parameters).</summary>
+    static byte[] ComputeCpHash(Tpm2Engine tpm, TpmAlgId hashAlg, TpmCc code, ReadOnlySpan<uint> handles, ReadOnlySpan<byte> parameters)
+    {
+        using var h = TpmHash.CreateIncremental(hashAlg);
+        Span<byte> b = stackalloc byte[4];
+        BinaryPrimitives.WriteUInt32BigEndian(b, (uint)code);
+        h.AppendData(b);
+        foreach (var handle in handles) h.AppendData(tpm.GetName(handle));
+        h.AppendData(parameters);
+        return h.GetHashAndReset();
+    }
+
+    /// <summary>Part 1 §18.8 rpHash = H(responseCode || commandCode || parameters); responseCode is TPM_RC_SUCCESS.</summary>
+    static byte[] ComputeRpHash(TpmAlgId hashAlg, TpmCc code, ReadOnlySpan<byte> parameters)
+    {
+        using var h = TpmHash.CreateIncremental(hashAlg);
+        Span<byte> b = stackalloc byte[8];
+        BinaryPrimitives.WriteUInt32BigEndian(b, 0);
+        BinaryPrimitives.WriteUInt32BigEndian(b[4..], (uint)code);
+        h.AppendData(b);
+        h.AppendData(parameters);
+        return h.GetHashAndReset();
+    }
+
+    /// <summary>Part 1 §21: decrypts the data of the first command parameter (a TPM2B) in place.</summary>
+    static TpmRc DecryptParameter(CommandSession c, Span<byte> command, int parametersStart)
+    {
+        var session = c.Session!;
+        if (command.Length - parametersStart < 2) return TpmRc.Insufficient.ForParameter(1);
+        int size = BinaryPrimitives.ReadUInt16BigEndian(command[parametersStart..]);
+        if (size > command.Length - parametersStart - 2) return TpmRc.Size.ForParameter(1);
+        var data = command.Slice(parametersStart + 2, size);
+        var key = EncryptionKey(session, c, c.AuthValue);
+        Crypt(session, key, c.NonceCaller, session.NonceTpm, data, encrypt: false);
+        CryptographicOperations.ZeroMemory(key);
+        return TpmRc.Success;
+    }
+
+    static void Crypt(Session session, ReadOnlySpan<byte> key, ReadOnlySpan<byte> nonceNewer, ReadOnlySpan<byte> nonceOlder, Span<byte> data, bool encrypt)
+    {
+        if (session.SymmetricAlg == TpmAlgId.Xor) ParameterCipher.Xor(session.AuthHash, key, nonceNewer, nonceOlder, data);
+        else ParameterCipher.Cfb(session.AuthHash, session.SymmetricKeyBits, key, nonceNewer, nonceOlder, data, encrypt);
     }
 
     /// <summary>Part 1 §19.6.4.3: trailing zeros of an authValue are not significant.</summary>
@@ -112,24 +307,73 @@ public static class Authorization
     /// <summary>A command failed after authorization: sessions do not advance (Part 1 §19.6.5).</summary>
     public static void OnCommandFailed(Tpm2Engine tpm, ReadOnlySpan<AuthSession> sessions) => tpm.Sessions.OnCommandFailed(sessions);
 
-    /// <summary>Writes the response authorization area: one TPMS_AUTH_RESPONSE per command session.</summary>
+    /// <summary>
+    /// Writes the response authorization area: one TPMS_AUTH_RESPONSE per command session. Every HMAC and
+    /// policy session gets a new nonceTPM; the first response parameter is encrypted by the encrypt session
+    /// (nonceNewer = the new nonceTPM); then each response HMAC is
+    /// HMAC(sessionKey || authValue, rpHash || nonceTPM || nonceCaller || sessionAttributes) (Part 1 §19.6.6).
+    /// Session state changes only once the whole area is written.
+    /// </summary>
     public static TpmRc WriteResponseSessions(Tpm2Engine tpm, CommandDescriptor d, scoped ReadOnlySpan<AuthSession> sessions, scoped ReadOnlySpan<byte> command, ref TpmWriter w, int paramsOffset, int paramsLength)
     {
-        foreach (var s in sessions)
+        var pending = tpm.Sessions.Command;
+        for (int s = 0; s < sessions.Length; s++)
         {
-            if (s.Handle == (uint)TpmRh.Pw)
+            if (pending[s].Session is not { } session) continue;
+            var nonce = new byte[TpmHash.DigestSize(session.AuthHash)];
+            tpm.Random.Generate(nonce);
+            pending[s].NewNonceTpm = nonce;
+            // A command may change the authValue it was authorized with (HierarchyChangeAuth,
+            // NV_ChangeAuth): the response is keyed with the value now in effect.
+            if (pending[s].AuthHandle is uint h && tpm.TryGetEntity(h, out var entity))
+                pending[s].AuthValue = TrimTrailingZeros(entity.AuthValue).ToArray();
+        }
+
+        var parameters = w.Buffer.Slice(paramsOffset, paramsLength);
+        for (int s = 0; s < sessions.Length; s++)
+        {
+            if ((sessions[s].Attributes & (byte)TpmaSession.Encrypt) == 0 || pending[s].Session is not { } session) continue;
+            if (parameters.Length < 2) break;
+            int size = BinaryPrimitives.ReadUInt16BigEndian(parameters);
+            if (size > parameters.Length - 2) return TpmRc.Failure;
+            var key = EncryptionKey(session, pending[s], pending[s].AuthValue);
+            Crypt(session, key, pending[s].NewNonceTpm, pending[s].NonceCaller, parameters.Slice(2, size), encrypt: true);
+            CryptographicOperations.ZeroMemory(key);
+        }
+
+        for (int s = 0; s < sessions.Length; s++)
+        {
+            var a = sessions[s];
+            if (a.Handle == (uint)TpmRh.Pw)
             {
                 // Empty nonce, attributes echoed (continueSession), empty HMAC.
                 w.WriteUInt16(0);
                 w.WriteUInt8((byte)TpmaSession.ContinueSession);
                 w.WriteUInt16(0);
+                continue;
             }
-            else
+            var c = pending[s];
+            var session = c.Session!;
+            byte attributes = (byte)(a.Attributes & ~(byte)TpmaSession.AuditReset);
+            w.WriteSized16(c.NewNonceTpm);
+            w.WriteUInt8(attributes);
+            if (session.IsPolicy && session.IsPasswordNeeded && c.AuthHandle is not null)
             {
-                var rc = tpm.Sessions.WriteResponseSession(d, s, command, ref w, paramsOffset, paramsLength);
-                if (rc.IsError) return rc;
+                w.WriteUInt16(0);
+                continue;
             }
+            var rpHash = ComputeRpHash(session.AuthHash, d.Code, parameters);
+            var key = HmacKey(session, c, c.AuthValue);
+            using var hmac = TpmHash.CreateIncrementalHmac(session.AuthHash, key);
+            hmac.AppendData(rpHash);
+            hmac.AppendData(c.NewNonceTpm);
+            hmac.AppendData(c.NonceCaller);
+            hmac.AppendData([attributes]);
+            w.WriteSized16(hmac.GetHashAndReset());
+            CryptographicOperations.ZeroMemory(key);
         }
+        if (w.Overflowed) return TpmRc.Size;
+        tpm.Sessions.CompleteCommand(sessions.Length);
         return TpmRc.Success;
     }
 }

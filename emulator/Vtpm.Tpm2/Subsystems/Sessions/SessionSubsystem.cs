@@ -1,21 +1,447 @@
+using System.Buffers.Binary;
+using System.Security.Cryptography;
+using Vtpm.Tpm2.Crypto;
 using Vtpm.Tpm2.Dispatch;
+using Vtpm.Tpm2.State;
 using Vtpm.Wire;
+using Vtpm.Wire.Tpm2;
 
 namespace Vtpm.Tpm2.Subsystems;
 
-/// <summary>Authorization sessions (Part 1 §19). Placeholder: no sessions exist yet.</summary>
+/// <summary>
+/// The session table (Part 1 §19.6–19.7, §30 context management): up to <see cref="MaxActiveSessions"/>
+/// active sessions, each either loaded (in TPM RAM, at most <see cref="MaxLoadedSessions"/>) or saved
+/// (its state held by the caller in a context blob; the TPM keeps only the contextID that blob must carry,
+/// so an older copy cannot be loaded again). Handles are 0x02000000/0x03000000 + slot.
+/// </summary>
 public sealed class SessionSubsystem(Tpm2Engine tpm) : Subsystem(tpm)
 {
+    /// <summary>MAX_LOADED_SESSIONS: TPM_PT_HR_LOADED_MIN (3, as the reference implementation and swtpm).</summary>
+    public const int MaxLoadedSessions = 3;
+
+    /// <summary>MAX_ACTIVE_SESSIONS: TPM_PT_ACTIVE_SESSIONS_MAX.</summary>
+    public const int MaxActiveSessions = 64;
+
+    /// <summary>TPM_PT_CONTEXT_GAP_MAX: the largest allowed distance between the oldest and newest saved session.</summary>
+    public const uint ContextGapMax = 0xFFFF;
+
+    /// <summary>Largest contextBlob this TPM produces or accepts (TPM_PT_MAX_SESSION_CONTEXT).</summary>
+    public const int MaxSessionContext = 1024;
+
+    const ushort VolatileVersion = 1;
+    const int ContextKeyBits = 256;
+
+    // TPM_PT_CONTEXT_HASH: SHA-512 for the context KDF and integrity HMAC, as swtpm reports.
+    const TpmAlgId ContextHash = TpmAlgId.Sha512;
+
+    readonly Session?[] _loaded = new Session?[MaxActiveSessions];
+
+    // The contextID (TPMS_CONTEXT.sequence) a saved session's blob must carry; 0 = slot not saved.
+    readonly ulong[] _saved = new ulong[MaxActiveSessions];
+    readonly uint[] _savedHandle = new uint[MaxActiveSessions];
+
+    // Part 1 §30.2: incremented for every saved context; restarts at TPM Reset.
+    ulong _contextCounter = 1;
+
+    // A value that changes at every TPM Reset and is bound into every session context's integrity
+    // (Part 1 §30.3 resetValue), so contexts from before a TPM Reset never load again.
+    byte[] _resetValue = [];
+
     public override string Tag => "SESS";
 
-    public bool Exists(uint handle) => false;
+    /// <summary>Per-command scratch for each session of the command being executed, filled by Authorization.</summary>
+    internal CommandSession[] Command { get; } = [new(), new(), new()];
 
-    /// <summary>Checks an HMAC or policy session of the command (session number is 1-based).</summary>
-    public TpmRc CheckSession(CommandDescriptor d, ReadOnlySpan<uint> handles, ref AuthSession session, ReadOnlySpan<byte> command, int parametersStart, int sessionNumber, byte locality)
-        => TpmRc.ReferenceSession(sessionNumber - 1);
+    // ---------------------------------------------------------------- lookup
 
-    public void OnCommandFailed(ReadOnlySpan<AuthSession> sessions) { }
+    static bool TryGetSlot(uint handle, out int slot)
+    {
+        slot = (int)(handle & 0x00FFFFFF);
+        var type = HandleKinds.TypeOf(handle);
+        return type is TpmHt.HmacSession or TpmHt.PolicySession && slot < MaxActiveSessions;
+    }
 
-    public TpmRc WriteResponseSession(CommandDescriptor d, in AuthSession session, scoped ReadOnlySpan<byte> command, ref TpmWriter w, int paramsOffset, int paramsLength)
-        => TpmRc.Failure;
+    /// <summary>True if the handle names a loaded session (what a handle or session area may reference).</summary>
+    public bool Exists(uint handle) => TryGetLoaded(handle, out _);
+
+    public bool TryGetLoaded(uint handle, out Session session)
+    {
+        session = null!;
+        if (!TryGetSlot(handle, out int slot) || _loaded[slot] is not { } s || s.Handle != handle) return false;
+        session = s;
+        return true;
+    }
+
+    bool IsSaved(uint handle, int slot) => _saved[slot] != 0 && _savedHandle[slot] == handle;
+
+    public int LoadedCount
+    {
+        get
+        {
+            int n = 0;
+            foreach (var s in _loaded) if (s is not null) n++;
+            return n;
+        }
+    }
+
+    public int ActiveCount
+    {
+        get
+        {
+            int n = 0;
+            for (int i = 0; i < MaxActiveSessions; i++) if (_loaded[i] is not null || _saved[i] != 0) n++;
+            return n;
+        }
+    }
+
+    // ---------------------------------------------------------------- lifecycle
+
+    /// <summary>
+    /// Creates a session for TPM2_StartAuthSession. TPM_RC_SESSION_MEMORY when
+    /// <see cref="MaxLoadedSessions"/> are loaded, TPM_RC_SESSION_HANDLES when all
+    /// <see cref="MaxActiveSessions"/> handles are in use (Part 3 §11.1).
+    /// </summary>
+    public TpmRc Create(TpmSe type, TpmAlgId authHash, TpmAlgId symAlg, ushort symKeyBits, TpmAlgId symMode,
+        ReadOnlySpan<byte> nonceCaller, ReadOnlySpan<byte> bindAuthValue, ReadOnlySpan<byte> boundEntity, bool bound, out Session session)
+    {
+        session = null!;
+        if (LoadedCount >= MaxLoadedSessions) return TpmRc.SessionMemory;
+        int slot = -1;
+        for (int i = 0; i < MaxActiveSessions; i++)
+        {
+            if (_loaded[i] is null && _saved[i] == 0) { slot = i; break; }
+        }
+        if (slot < 0) return TpmRc.SessionHandles;
+
+        int digestSize = TpmHash.DigestSize(authHash);
+        var nonceTpm = new byte[digestSize];
+        Tpm.Random.Generate(nonceTpm);
+        // Part 1 §19.6.8: sessionKey = KDFa(sessionAlg, bind.authValue || salt, "ATH", nonceTPM,
+        // nonceCaller, digestSize·8); empty when neither bind nor salt is given. Unsalted here.
+        byte[] sessionKey = bound
+            ? Kdf.KdfA(authHash, bindAuthValue, "ATH", nonceTpm, nonceCaller, digestSize * 8)
+            : [];
+        uint handleBase = type == TpmSe.Hmac ? 0x02000000u : 0x03000000u;
+        session = new Session
+        {
+            Handle = handleBase + (uint)slot,
+            SessionType = type,
+            AuthHash = authHash,
+            SymmetricAlg = symAlg,
+            SymmetricKeyBits = symKeyBits,
+            SymmetricMode = symMode,
+            SessionKey = sessionKey,
+            NonceTpm = nonceTpm,
+            BoundEntity = bound && type == TpmSe.Hmac ? boundEntity.ToArray() : [],
+        };
+        if (session.IsPolicy) session.ResetPolicy();
+        _loaded[slot] = session;
+        return TpmRc.Success;
+    }
+
+    /// <summary>Part 3 §28.4 TPM2_FlushContext for a session, loaded or saved. False if there is no such session.</summary>
+    public bool Flush(uint handle)
+    {
+        if (!TryGetSlot(handle, out int slot)) return false;
+        if (_loaded[slot] is { } s && s.Handle == handle)
+        {
+            _loaded[slot] = null;
+            return true;
+        }
+        if (IsSaved(handle, slot))
+        {
+            _saved[slot] = 0;
+            _savedHandle[slot] = 0;
+            return true;
+        }
+        return false;
+    }
+
+    // ---------------------------------------------------------------- context save / load
+
+    /// <summary>
+    /// Part 3 §28.2 TPM2_ContextSave of a loaded session: the session leaves RAM and its state goes to the
+    /// caller in a blob protected as Part 1 §30.3 describes — encrypted with a key derived from the NULL
+    /// hierarchy's proof by KDFa(…, "CONTEXT", sequence, handle) and integrity-protected by an HMAC under the
+    /// proof over the per-reset value, sequence, handle and encrypted state.
+    /// TPM_RC_CONTEXT_GAP if the oldest saved session would fall further behind than <see cref="ContextGapMax"/>.
+    /// </summary>
+    public TpmRc Save(uint handle, ref TpmWriter response)
+    {
+        if (!TryGetLoaded(handle, out var session) || !TryGetSlot(handle, out int slot)) return TpmRc.Handle.ForHandle(1);
+        ulong sequence = _contextCounter;
+        for (int i = 0; i < MaxActiveSessions; i++)
+        {
+            if (_saved[i] != 0 && sequence - _saved[i] > ContextGapMax) return TpmRc.ContextGap;
+        }
+        var plain = new StateWriter();
+        session.Write(plain);
+        var state = plain.ToArray();
+        uint hierarchy = (uint)TpmRh.Null;
+        var proof = Tpm.Hierarchy.GetProof(hierarchy);
+        ContextCrypt(proof, sequence, handle, state, encrypt: true);
+        var integrity = ContextIntegrity(proof, sequence, handle, hierarchy, state);
+
+        // TPMS_CONTEXT (Part 2 §14.5): sequence, savedHandle, hierarchy, contextBlob.
+        response.WriteUInt64(sequence);
+        response.WriteUInt32(handle);
+        response.WriteUInt32(hierarchy);
+        int blob = response.BeginSized16();
+        response.WriteSized16(integrity);
+        response.WriteBytes(state);
+        response.EndSized16(blob);
+        if (response.Overflowed) return TpmRc.Size;
+
+        _contextCounter++;
+        _loaded[slot] = null;
+        _saved[slot] = sequence;
+        _savedHandle[slot] = handle;
+        return TpmRc.Success;
+    }
+
+    /// <summary>
+    /// Part 3 §28.3 TPM2_ContextLoad of a session context. TPM_RC_INTEGRITY (parameter 1) for a blob this TPM
+    /// did not make or that was changed; TPM_RC_HANDLE (parameter 1) for a context that is not the current
+    /// saved state of its session (already loaded, flushed, or an older copy); TPM_RC_SESSION_MEMORY when
+    /// no session slot is free.
+    /// </summary>
+    public TpmRc Load(ulong sequence, uint savedHandle, uint hierarchy, ReadOnlySpan<byte> contextBlob, out uint loadedHandle)
+    {
+        loadedHandle = 0;
+        var blobReader = new TpmReader(contextBlob);
+        if (blobReader.ReadSized16(out var integrity, TpmHash.MaxDigestSize).IsError) return TpmRc.Integrity.ForParameter(1);
+        var state = blobReader.RemainingSpan.ToArray();
+        var proof = Tpm.Hierarchy.GetProof(hierarchy);
+        var expected = ContextIntegrity(proof, sequence, savedHandle, hierarchy, state);
+        if (!CryptographicOperations.FixedTimeEquals(integrity, expected)) return TpmRc.Integrity.ForParameter(1);
+
+        if (!TryGetSlot(savedHandle, out int slot) || !IsSaved(savedHandle, slot) || _saved[slot] != sequence) return TpmRc.Handle.ForParameter(1);
+        if (LoadedCount >= MaxLoadedSessions) return TpmRc.SessionMemory;
+        ContextCrypt(proof, sequence, savedHandle, state, encrypt: false);
+        Session session;
+        try
+        {
+            var r = new StateReader(state);
+            session = Session.Read(r);
+            if (!r.AtEnd) throw new StateFormatException("trailing bytes in a session context");
+        }
+        catch (StateFormatException)
+        {
+            // Integrity held, so this blob is ours; not parsing means a broken invariant.
+            throw new InvalidOperationException("a session context that passed its integrity check does not parse");
+        }
+        if (session.Handle != savedHandle) return TpmRc.Handle.ForParameter(1);
+        _saved[slot] = 0;
+        _savedHandle[slot] = 0;
+        _loaded[slot] = session;
+        loadedHandle = savedHandle;
+        return TpmRc.Success;
+    }
+
+    static void ContextCrypt(byte[] proof, ulong sequence, uint handle, Span<byte> data, bool encrypt)
+    {
+        Span<byte> seq = stackalloc byte[8];
+        Span<byte> h = stackalloc byte[4];
+        BinaryPrimitives.WriteUInt64BigEndian(seq, sequence);
+        BinaryPrimitives.WriteUInt32BigEndian(h, handle);
+        var keyAndIv = Kdf.KdfA(ContextHash, proof, "CONTEXT", seq, h, ContextKeyBits + 128);
+        using var aes = Aes.Create();
+        aes.Key = keyAndIv[..(ContextKeyBits / 8)];
+        var iv = keyAndIv.AsSpan(ContextKeyBits / 8, 16);
+        int padded = (data.Length + 15) / 16 * 16;
+        var buffer = new byte[padded];
+        data.CopyTo(buffer);
+        var output = encrypt ? aes.EncryptCfb(buffer, iv, PaddingMode.None, 128) : aes.DecryptCfb(buffer, iv, PaddingMode.None, 128);
+        output.AsSpan(0, data.Length).CopyTo(data);
+        CryptographicOperations.ZeroMemory(keyAndIv);
+        CryptographicOperations.ZeroMemory(buffer);
+        CryptographicOperations.ZeroMemory(output);
+    }
+
+    byte[] ContextIntegrity(byte[] proof, ulong sequence, uint handle, uint hierarchy, ReadOnlySpan<byte> encrypted)
+    {
+        using var hmac = TpmHash.CreateIncrementalHmac(ContextHash, proof);
+        Span<byte> b = stackalloc byte[8];
+        hmac.AppendData(_resetValue);
+        BinaryPrimitives.WriteUInt64BigEndian(b, sequence);
+        hmac.AppendData(b);
+        BinaryPrimitives.WriteUInt32BigEndian(b, handle);
+        hmac.AppendData(b[..4]);
+        BinaryPrimitives.WriteUInt32BigEndian(b, hierarchy);
+        hmac.AppendData(b[..4]);
+        hmac.AppendData(encrypted);
+        return hmac.GetHashAndReset();
+    }
+
+    // ---------------------------------------------------------------- per-command session use
+
+    /// <summary>A command failed after authorization: nothing advances (Part 1 §19.6.5).</summary>
+    public void OnCommandFailed(ReadOnlySpan<AuthSession> sessions)
+    {
+        foreach (var c in Command) c.Clear();
+    }
+
+    /// <summary>
+    /// After a successful command: every session gets its new nonceTPM, a policy session whose nonce rolled
+    /// starts a new policy (Part 1 §19.7.1), and a session without continueSession is flushed.
+    /// </summary>
+    internal void CompleteCommand(int count)
+    {
+        for (int i = 0; i < count; i++)
+        {
+            var c = Command[i];
+            if (c.Session is not { } s) continue;
+            s.NonceTpm = c.NewNonceTpm;
+            if ((c.Attributes & (byte)TpmaSession.ContinueSession) == 0) Flush(s.Handle);
+            else if (s.IsPolicy) s.ResetPolicy();
+        }
+        foreach (var c in Command) c.Clear();
+    }
+
+    // ---------------------------------------------------------------- subsystem hooks
+
+    public override void OnInit()
+    {
+        // RAM is gone; a volatile blob read right after this restores it.
+        Array.Clear(_loaded);
+        Array.Clear(_saved);
+        Array.Clear(_savedHandle);
+        _contextCounter = 1;
+        _resetValue = [];
+    }
+
+    public override void OnStartup(StartupKind kind)
+    {
+        // Loaded sessions never survive a Startup; saved contexts survive TPM Restart and Resume
+        // (Part 1 §12.2, §30.5) and are invalidated by a TPM Reset together with the counter.
+        Array.Clear(_loaded);
+        if (kind == StartupKind.Reset || _resetValue.Length == 0)
+        {
+            Array.Clear(_saved);
+            Array.Clear(_savedHandle);
+            _contextCounter = 1;
+            _resetValue = new byte[16];
+            Tpm.Random.Generate(_resetValue);
+        }
+    }
+
+    public override void WriteVolatile(StateWriter w)
+    {
+        w.U16(VolatileVersion);
+        w.U64(_contextCounter);
+        w.Bytes(_resetValue);
+        w.U8((byte)ActiveCount);
+        for (int i = 0; i < MaxActiveSessions; i++)
+        {
+            if (_loaded[i] is { } s)
+            {
+                w.U8((byte)i);
+                w.Bool(true);
+                s.Write(w);
+            }
+            else if (_saved[i] != 0)
+            {
+                w.U8((byte)i);
+                w.Bool(false);
+                w.U32(_savedHandle[i]);
+                w.U64(_saved[i]);
+            }
+        }
+    }
+
+    public override void ReadVolatile(StateReader r)
+    {
+        ushort version = r.U16();
+        if (version != VolatileVersion) throw new StateFormatException($"session state version {version} is not {VolatileVersion}");
+        Array.Clear(_loaded);
+        Array.Clear(_saved);
+        Array.Clear(_savedHandle);
+        _contextCounter = r.U64();
+        _resetValue = r.Bytes(64);
+        int count = r.U8();
+        for (int n = 0; n < count; n++)
+        {
+            int slot = r.U8();
+            if (slot >= MaxActiveSessions || _loaded[slot] is not null || _saved[slot] != 0) throw new StateFormatException($"bad session slot {slot}");
+            if (r.Bool())
+            {
+                var s = Session.Read(r);
+                if ((s.Handle & 0x00FFFFFF) != slot) throw new StateFormatException($"session 0x{s.Handle:X8} in slot {slot}");
+                _loaded[slot] = s;
+            }
+            else
+            {
+                _savedHandle[slot] = r.U32();
+                _saved[slot] = r.U64();
+                if (!TryGetSlot(_savedHandle[slot], out int hs) || hs != slot) throw new StateFormatException($"saved session 0x{_savedHandle[slot]:X8} in slot {slot}");
+                if (_saved[slot] == 0) throw new StateFormatException("saved session without a contextID");
+            }
+        }
+        if (LoadedCount > MaxLoadedSessions) throw new StateFormatException("more loaded sessions than the TPM holds");
+    }
+
+    /// <summary>TPM_CAP_HANDLES: TPM_HT_LOADED_SESSION (0x02) lists loaded sessions, TPM_HT_SAVED_SESSION (0x03) saved ones (Part 2 §7.2).</summary>
+    public override void ListHandles(TpmHt type, List<uint> handles)
+    {
+        if (type == TpmHt.LoadedSession)
+        {
+            foreach (var s in _loaded) if (s is not null) handles.Add(s.Handle);
+        }
+        else if (type == TpmHt.SavedSession)
+        {
+            // As swtpm (and the reference implementation): a saved session is reported by its slot
+            // under the HMAC session range, whatever its type.
+            for (int i = 0; i < MaxActiveSessions; i++) if (_saved[i] != 0) handles.Add(0x02000000u + (uint)i);
+        }
+    }
+
+    public override bool TryGetProperty(TpmPt property, out uint value)
+    {
+        value = property switch
+        {
+            TpmPt.HrLoaded => (uint)LoadedCount,
+            TpmPt.HrLoadedAvail => (uint)(MaxLoadedSessions - LoadedCount),
+            TpmPt.HrActive => (uint)ActiveCount,
+            TpmPt.HrActiveAvail => (uint)(MaxActiveSessions - ActiveCount),
+            TpmPt.HrLoadedMin => MaxLoadedSessions,
+            TpmPt.ActiveSessionsMax => MaxActiveSessions,
+            TpmPt.ContextGapMax => ContextGapMax,
+            TpmPt.MaxSessionContext => MaxSessionContext,
+            TpmPt.ContextHash => (uint)ContextHash,
+            TpmPt.ContextSym => (uint)TpmAlgId.Aes,
+            TpmPt.ContextSymSize => ContextKeyBits,
+            _ => uint.MaxValue,
+        };
+        if (value == uint.MaxValue) { value = 0; return false; }
+        return true;
+    }
+}
+
+/// <summary>What Authorization learned about one session of the current command, used again for the response.</summary>
+internal sealed class CommandSession
+{
+    public Session? Session;
+    public byte Attributes;
+    public byte[] NonceCaller = [];
+    public byte[] NewNonceTpm = [];
+
+    /// <summary>The handle this session authorizes, or null (audit/encrypt/decrypt only).</summary>
+    public uint? AuthHandle;
+
+    /// <summary>Whether the entity's authValue is part of the HMAC and encryption keys (decided at command time).</summary>
+    public bool IncludeAuth;
+
+    /// <summary>The entity's authValue at command time (trailing zeros removed).</summary>
+    public byte[] AuthValue = [];
+
+    public void Clear()
+    {
+        Session = null;
+        Attributes = 0;
+        NonceCaller = [];
+        NewNonceTpm = [];
+        AuthHandle = null;
+        IncludeAuth = false;
+        AuthValue = [];
+    }
 }
