@@ -1,0 +1,278 @@
+using System.Security.Cryptography;
+using Vtpm.Tests.Support;
+using Vtpm.Wire.Tpm2;
+
+namespace Vtpm.Tests.Differential;
+
+/// <summary>
+/// The command sequences sent byte for byte to swtpm and to vtpm. Each sequence starts on a fresh TPM
+/// that has seen _TPM_Init but no TPM2_Startup. Offsets in <see cref="Match.From"/>/<see cref="Match.Range"/>
+/// count from the start of the response (10-byte header first).
+///
+/// What is compared, and why it is deterministic:
+/// - response codes and sizes of every command (Part 3 fixes both for a given input);
+/// - digests (TPM2_Hash, sequences with a NULL-hierarchy ticket, which is the fixed null ticket), PCR values
+///   after the same extends (the pcrUpdateCounter before them is skipped: which PCRs increment it is a
+///   platform choice), NV contents, NV public areas and Names (pure functions of the definition);
+/// - GetCapability answers the specs fix: TPM_PT_FAMILY_INDICATOR ("2.0"), TPM_PT_PCR_COUNT (24, PC Client),
+///   the TPMA_ALGORITHM of SHA-256 and the TPMA_CC of GetRandom (Part 2), and the DA parameters just set.
+///   Not compared: the algorithm/command/curve lists, PCR bank allocation, manufacturer, firmware version,
+///   buffer sizes (all implementation choices).
+/// - Random bytes, nonces, clocks, ticket HMACs (keyed with a per-TPM proof) and handle values are compared
+///   by size only.
+/// </summary>
+public static class DiffSequences
+{
+    const uint Index = 0x01500016;
+    const uint OwnerRwAuthRw = 0x00060006; // OWNERWRITE|AUTHWRITE|OWNERREAD|AUTHREAD
+    const uint Counter = 0x10, Bits = 0x20, Extend = 0x40; // TPM_NT_* << 4
+    const uint WriteStClear = 0x00004000, ReadStClear = 0x80000000;
+
+    static Cmd Startup(TpmSu su = TpmSu.Clear) => Cmd.Of(TpmCc.Startup).U16((ushort)su);
+    static DiffStep StartupClear => DiffStep.Of("Startup(CLEAR)", Startup(), 0);
+
+    static Cmd DefineNv(uint index, uint attributes, ushort size, string auth = "", TpmAlgId nameAlg = TpmAlgId.Sha256) =>
+        Cmd.Of(TpmCc.NvDefineSpace).Handle(TpmRh.Owner).Password().B2(auth)
+            .U16(14).U32(index).U16((ushort)nameAlg).U32(attributes).U16(0).U16(size);
+
+    static Cmd NvWrite(uint index, byte[] data, ushort offset = 0, uint auth = Index, string pw = "") =>
+        Cmd.Of(TpmCc.NvWrite).Handle(auth).Handle(index).Password(pw).B2(data).U16(offset);
+
+    static Cmd NvRead(uint index, ushort size, ushort offset = 0, uint auth = Index, string pw = "") =>
+        Cmd.Of(TpmCc.NvRead).Handle(auth).Handle(index).Password(pw).U16(size).U16(offset);
+
+    static Cmd NvReadPublic(uint index) => Cmd.Of(TpmCc.NvReadPublic).Handle(index);
+
+    static Cmd PcrExtend(uint pcr, TpmAlgId alg, byte[] digest) =>
+        Cmd.Of(TpmCc.PcrExtend).Handle(pcr).Password().U32(1).U16((ushort)alg).Bytes(digest);
+
+    static Cmd PcrRead(TpmAlgId bank, params int[] pcrs) => Cmd.Of(TpmCc.PcrRead).PcrSelection(bank, pcrs);
+
+    static Cmd GetCap(TpmCap cap, uint property, uint count) => Cmd.Of(TpmCc.GetCapability).U32((uint)cap).U32(property).U32(count);
+
+    static Cmd Hash(byte[] data, TpmAlgId alg, TpmRh hierarchy) => Cmd.Of(TpmCc.Hash).B2(data).U16((ushort)alg).U32((uint)hierarchy);
+
+    static byte[] Bytes(int n, int seed)
+    {
+        var b = new byte[n];
+        new Random(seed).NextBytes(b);
+        return b;
+    }
+
+    /// <summary>A command with its tag bytes replaced.</summary>
+    static byte[] WithTag(Cmd cmd, ushort tag)
+    {
+        var b = cmd.Build();
+        b[0] = (byte)(tag >> 8);
+        b[1] = (byte)tag;
+        return b;
+    }
+
+    /// <summary>Appends bytes after the parameters and fixes the size field (a complete but over-long command).</summary>
+    static byte[] WithTrailing(Cmd cmd, params byte[] extra)
+    {
+        byte[] b = [.. cmd.Build(), .. extra];
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt32BigEndian(b.AsSpan(2), (uint)b.Length);
+        return b;
+    }
+
+    public static readonly IReadOnlyList<DiffSequence> All =
+    [
+        new("StartupGate", "Part 3 §9.3: TPM_RC_INITIALIZE before Startup and on a second Startup",
+        [
+            DiffStep.Of("GetRandom before Startup", Cmd.Of(TpmCc.GetRandom).U16(8), 0x100),
+            DiffStep.Of("PCR_Read before Startup", PcrRead(TpmAlgId.Sha256, 0), 0x100),
+            StartupClear,
+            DiffStep.Of("second Startup", Startup(), 0x100),
+            DiffStep.Of("GetRandom 8", Cmd.Of(TpmCc.GetRandom).U16(8), 0, Match.Header),
+        ]),
+        new("HeaderErrors", "Part 3 §5: bad tag, unknown command code, parameter area too short or too long",
+        [
+            StartupClear,
+            // Part 3 §5.2 says TPM_RC_BAD_TAG; libtpms 0.9 answers TPM_RC_VALUE (0x084).
+            DiffStep.Of("tag 0x8003", WithTag(Cmd.Of(TpmCc.GetRandom).U16(8), 0x8003), 0x1E) with { SwtpmRc = 0x84 },
+            DiffStep.Of("TPM 1.2 tag 0x00C1", WithTag(Cmd.Of(TpmCc.GetRandom).U16(8), 0x00C1), 0x1E) with { SwtpmRc = 0x84 },
+            DiffStep.Of("unknown command 0x1FF", Cmd.Of((TpmCc)0x1FF), 0x143),
+            DiffStep.Of("vendor command 0x20000000", Cmd.Of((TpmCc)0x20000000).U32(0), 0x143),
+            DiffStep.Of("GetRandom without bytesRequested", Cmd.Of(TpmCc.GetRandom), 0x1DA),
+            DiffStep.Of("GetRandom with 2 extra bytes", WithTrailing(Cmd.Of(TpmCc.GetRandom).U16(8), 0, 0), 0x95),
+            DiffStep.Of("sessions tag on a command without sessions area", WithTag(Cmd.Of(TpmCc.GetRandom).U16(8), 0x8002), 0x9A),
+            DiffStep.Of("NV_DefineSpace without sessions", WithTag(DefineNv(Index, OwnerRwAuthRw, 8), 0x8001), 0x125),
+        ]),
+        new("RandomAndSelfTest", "GetRandom caps at the largest digest (Part 3 §16.1); self tests pass; TestParms of AES-128-CFB",
+        [
+            StartupClear,
+            DiffStep.Of("GetRandom 0", Cmd.Of(TpmCc.GetRandom).U16(0), 0, Match.Exact),
+            DiffStep.Of("GetRandom 32", Cmd.Of(TpmCc.GetRandom).U16(32), 0, Match.Header),
+            DiffStep.Of("GetRandom 1000 is capped", Cmd.Of(TpmCc.GetRandom).U16(1000), 0, Match.Header),
+            DiffStep.Of("StirRandom 16 bytes", Cmd.Of(TpmCc.StirRandom).B2(Bytes(16, 1)), 0),
+            DiffStep.Of("StirRandom 129 bytes", Cmd.Of(TpmCc.StirRandom).B2(Bytes(129, 2)), 0x1D5),
+            DiffStep.Of("SelfTest(full)", Cmd.Of(TpmCc.SelfTest).U8(1), 0),
+            DiffStep.Of("IncrementalSelfTest(SHA-256)", Cmd.Of(TpmCc.IncrementalSelfTest).U32(1).U16((ushort)TpmAlgId.Sha256), 0, Match.Rc),
+            DiffStep.Of("GetTestResult", Cmd.Of(TpmCc.GetTestResult), 0, Match.Rc),
+            DiffStep.Of("TestParms AES-128-CFB", Cmd.Of(TpmCc.TestParms).U16((ushort)TpmAlgId.Symcipher).U16((ushort)TpmAlgId.Aes).U16(128).U16((ushort)TpmAlgId.Cfb), 0),
+        ]),
+        new("Capabilities", "Values Part 2 and the PC Client profile fix (see class comment)",
+        [
+            StartupClear,
+            DiffStep.Of("TPM_PT_FAMILY_INDICATOR", GetCap(TpmCap.TpmProperties, (uint)TpmPt.FamilyIndicator, 1), 0),
+            DiffStep.Of("TPM_PT_PCR_COUNT", GetCap(TpmCap.TpmProperties, (uint)TpmPt.PcrCount, 1), 0),
+            DiffStep.Of("TPMA_ALGORITHM of SHA-256", GetCap(TpmCap.Algs, (uint)TpmAlgId.Sha256, 1), 0),
+            DiffStep.Of("TPMA_CC of GetRandom", GetCap(TpmCap.Commands, (uint)TpmCc.GetRandom, 1), 0),
+            DiffStep.Of("capability 0x100", GetCap((TpmCap)0x100, 0, 1), 0x1C4),
+        ]),
+        new("Hash", "TPM2_Hash digests; a NULL-hierarchy ticket is the fixed null ticket (Part 3 §15.4)",
+        [
+            StartupClear,
+            DiffStep.Of("SHA-256 of 'abc', null ticket", Hash("abc"u8.ToArray(), TpmAlgId.Sha256, TpmRh.Null), 0),
+            DiffStep.Of("SHA-1 of 1024 bytes, null ticket", Hash(Bytes(1024, 3), TpmAlgId.Sha1, TpmRh.Null), 0),
+            DiffStep.Of("SHA-384 of empty", Hash([], TpmAlgId.Sha384, TpmRh.Null), 0),
+            // Owner ticket: digest (bytes 10..44) fixed, ticket HMAC keyed by the TPM's proof.
+            DiffStep.Of("SHA-256 owner ticket", Hash(Bytes(100, 4), TpmAlgId.Sha256, TpmRh.Owner), 0, Match.Range, 10, 44),
+            DiffStep.Of("1025 bytes is too large", Hash(Bytes(1025, 5), TpmAlgId.Sha256, TpmRh.Null), 0x1D5),
+            DiffStep.Of("unknown hash algorithm", Hash([1], (TpmAlgId)0x99, TpmRh.Null), 0x2C3),
+            DiffStep.Of("TPM_ALG_NULL", Hash([1], TpmAlgId.Null, TpmRh.Null), 0x2C3),
+        ]),
+        new("HashSequence", "HashSequenceStart/SequenceUpdate/SequenceComplete give the same digest as one Hash",
+        [
+            StartupClear,
+            new("HashSequenceStart SHA-256", _ => Cmd.Of(TpmCc.HashSequenceStart).B2("").U16((ushort)TpmAlgId.Sha256).Build(), 0, Match.Header, ReturnsHandle: true),
+            new("SequenceUpdate 1500 bytes", c => Cmd.Of(TpmCc.SequenceUpdate).Handle(c.Handle).Password().B2(Bytes(1000, 6)).Build(), 0),
+            new("SequenceComplete, null ticket", c => Cmd.Of(TpmCc.SequenceComplete).Handle(c.Handle).Password().B2(Bytes(500, 7)).U32((uint)TpmRh.Null).Build(), 0),
+            new("sequence handle is gone", c => Cmd.Of(TpmCc.SequenceUpdate).Handle(c.Handle).Password().B2([1]).Build(), 0x910),
+        ]),
+        new("PcrExtendAndRead", "PCR values after identical extends (Part 3 §22.2, §22.4); update counter skipped",
+        [
+            StartupClear,
+            DiffStep.Of("extend PCR 0 SHA-256", PcrExtend(0, TpmAlgId.Sha256, SHA256.HashData("a"u8)), 0),
+            DiffStep.Of("extend PCR 0 SHA-256 again", PcrExtend(0, TpmAlgId.Sha256, SHA256.HashData("b"u8)), 0),
+            DiffStep.Of("extend PCR 7 SHA-1", PcrExtend(7, TpmAlgId.Sha1, SHA1.HashData("c"u8)), 0),
+            DiffStep.Of("read SHA-256 0,1,16,17", PcrRead(TpmAlgId.Sha256, 0, 1, 16, 17), 0, Match.From, 14),
+            DiffStep.Of("read SHA-1 7", PcrRead(TpmAlgId.Sha1, 7), 0, Match.From, 14),
+            DiffStep.Of("PCR_Event 16", Cmd.Of(TpmCc.PcrEvent).Handle(16u).Password().B2("event"u8), 0, Match.Rc),
+            DiffStep.Of("reset PCR 16", Cmd.Of(TpmCc.PcrReset).Handle(16u).Password(), 0),
+            DiffStep.Of("reset PCR 0 at locality 0", Cmd.Of(TpmCc.PcrReset).Handle(0u).Password(), 0x907),
+            DiffStep.Of("read SHA-256 16", PcrRead(TpmAlgId.Sha256, 16), 0, Match.From, 14),
+            DiffStep.Of("extend PCR 24 (no such PCR)", PcrExtend(24, TpmAlgId.Sha256, new byte[32]), 0x184),
+            DiffStep.Of("extend with a short digest", Cmd.Of(TpmCc.PcrExtend).Handle(1u).Password().U32(1).U16((ushort)TpmAlgId.Sha256).Bytes(new byte[20]), 0x1DA),
+        ]),
+        new("ResumeRestoresPcrs", "Shutdown(STATE), _TPM_Init, Startup(STATE) resumes PCRs (Part 1 §12.2.3)",
+        [
+            StartupClear,
+            DiffStep.Of("extend PCR 5", PcrExtend(5, TpmAlgId.Sha256, SHA256.HashData("resume"u8)), 0),
+            DiffStep.Of("Shutdown(STATE)", Cmd.Of(TpmCc.Shutdown).U16((ushort)TpmSu.State), 0),
+            DiffStep.Cycle(),
+            DiffStep.Of("Startup(STATE)", Startup(TpmSu.State), 0),
+            DiffStep.Of("read PCR 5", PcrRead(TpmAlgId.Sha256, 5), 0, Match.From, 14),
+        ]),
+        new("ResetWithoutSavedState", "Startup(STATE) after Shutdown(CLEAR) is TPM_RC_VALUE; Startup(CLEAR) resets PCRs",
+        [
+            StartupClear,
+            DiffStep.Of("extend PCR 5", PcrExtend(5, TpmAlgId.Sha256, SHA256.HashData("x"u8)), 0),
+            DiffStep.Of("Shutdown(CLEAR)", Cmd.Of(TpmCc.Shutdown).U16((ushort)TpmSu.Clear), 0),
+            DiffStep.Cycle(),
+            DiffStep.Of("Startup(STATE)", Startup(TpmSu.State), 0x1C4),
+            DiffStep.Of("Startup(CLEAR)", Startup(), 0),
+            DiffStep.Of("read PCR 5", PcrRead(TpmAlgId.Sha256, 5), 0, Match.From, 14),
+        ]),
+        new("NvOrdinary", "NV public area, Name and contents are functions of the definition and the writes (Part 3 §31)",
+        [
+            StartupClear,
+            DiffStep.Of("define 32-byte index", DefineNv(Index, OwnerRwAuthRw, 32), 0),
+            DiffStep.Of("define it again", DefineNv(Index, OwnerRwAuthRw, 32), 0x14C),
+            DiffStep.Of("NV_ReadPublic", NvReadPublic(Index), 0),
+            DiffStep.Of("read before write", NvRead(Index, 4), 0x14A),
+            DiffStep.Of("write 10 bytes at 0", NvWrite(Index, Bytes(10, 8)), 0),
+            DiffStep.Of("write 5 bytes at 20", NvWrite(Index, Bytes(5, 9), 20), 0),
+            DiffStep.Of("NV_ReadPublic after write", NvReadPublic(Index), 0),
+            DiffStep.Of("read 32", NvRead(Index, 32), 0),
+            DiffStep.Of("read 8 at 4 as owner", NvRead(Index, 8, 4, (uint)TpmRh.Owner), 0),
+            DiffStep.Of("write past the end", NvWrite(Index, Bytes(8, 10), 30), 0x146),
+            DiffStep.Of("read past the end", NvRead(Index, 8, 30), 0x146),
+            DiffStep.Of("write larger than the index", NvWrite(Index, Bytes(33, 11)), 0x146),
+            DiffStep.Of("read an undefined index", NvRead(0x01500099, 4, 0, 0x01500099), 0x18B),
+            DiffStep.Of("undefine", Cmd.Of(TpmCc.NvUndefineSpace).Handle(TpmRh.Owner).Handle(Index).Password(), 0),
+            DiffStep.Of("NV_ReadPublic of the undefined index", NvReadPublic(Index), 0x18B),
+        ]),
+        new("NvPasswords", "Index authValue: right password works, wrong one is TPM_RC_AUTH_FAIL (DA-protected)",
+        [
+            StartupClear,
+            DiffStep.Of("define with auth", DefineNv(Index, 0x00040004, 16, "idxpw"), 0),
+            DiffStep.Of("write with password", NvWrite(Index, Bytes(16, 12), 0, Index, "idxpw"), 0),
+            DiffStep.Of("read with password", NvRead(Index, 16, 0, Index, "idxpw"), 0),
+            DiffStep.Of("read with wrong password", NvRead(Index, 16, 0, Index, "nope"), 0x98E),
+            DiffStep.Of("read as owner without OWNERREAD", NvRead(Index, 16, 0, (uint)TpmRh.Owner), 0x149),
+            DiffStep.Of("lockout counter is 1", GetCap(TpmCap.TpmProperties, 0x20E, 1), 0),
+        ]),
+        new("NvCounterBitsExtend", "Counter (first value 1 on a fresh TPM), bits, extend index arithmetic",
+        [
+            StartupClear,
+            DiffStep.Of("define counter", DefineNv(Index, OwnerRwAuthRw | Counter, 8), 0),
+            DiffStep.Of("read unwritten counter", NvRead(Index, 8), 0x14A),
+            DiffStep.Of("increment", Cmd.Of(TpmCc.NvIncrement).Handle(Index).Handle(Index).Password(), 0),
+            DiffStep.Of("increment again", Cmd.Of(TpmCc.NvIncrement).Handle(Index).Handle(Index).Password(), 0),
+            DiffStep.Of("read counter", NvRead(Index, 8), 0),
+            DiffStep.Of("NV_Write to a counter", NvWrite(Index, new byte[8]), 0x82),
+            DiffStep.Of("define counter of size 4", DefineNv(Index + 1, OwnerRwAuthRw | Counter, 4), 0x2D5),
+            DiffStep.Of("define bits", DefineNv(Index + 2, OwnerRwAuthRw | Bits, 8), 0),
+            DiffStep.Of("set bits 0x5", Cmd.Of(TpmCc.NvSetBits).Handle(Index + 2).Handle(Index + 2).Password().U64(5), 0),
+            DiffStep.Of("set bits 0x8000000000000100", Cmd.Of(TpmCc.NvSetBits).Handle(Index + 2).Handle(Index + 2).Password().U64(0x8000000000000100), 0),
+            DiffStep.Of("read bits", NvRead(Index + 2, 8, 0, Index + 2), 0),
+            DiffStep.Of("define extend", DefineNv(Index + 3, OwnerRwAuthRw | Extend, 32), 0),
+            DiffStep.Of("extend 'one'", Cmd.Of(TpmCc.NvExtend).Handle(Index + 3).Handle(Index + 3).Password().B2("one"u8), 0),
+            DiffStep.Of("extend 100 bytes", Cmd.Of(TpmCc.NvExtend).Handle(Index + 3).Handle(Index + 3).Password().B2(Bytes(100, 13)), 0),
+            DiffStep.Of("read extend", NvRead(Index + 3, 32, 0, Index + 3), 0),
+            DiffStep.Of("NV_ReadPublic extend", NvReadPublic(Index + 3), 0),
+            DiffStep.Of("increment an extend index", Cmd.Of(TpmCc.NvIncrement).Handle(Index + 3).Handle(Index + 3).Password(), 0x282),
+        ]),
+        new("NvLocks", "WRITE_STCLEAR/READ_STCLEAR locks give TPM_RC_NV_LOCKED until Startup(CLEAR)",
+        [
+            StartupClear,
+            DiffStep.Of("define write_stclear", DefineNv(Index, OwnerRwAuthRw | WriteStClear, 8), 0),
+            DiffStep.Of("write", NvWrite(Index, Bytes(8, 14)), 0),
+            DiffStep.Of("write lock", Cmd.Of(TpmCc.NvWriteLock).Handle(Index).Handle(Index).Password(), 0),
+            DiffStep.Of("write when locked", NvWrite(Index, Bytes(8, 15)), 0x148),
+            DiffStep.Of("read when write-locked", NvRead(Index, 8), 0),
+            DiffStep.Of("NV_ReadPublic shows WRITELOCKED", NvReadPublic(Index), 0),
+            DiffStep.Of("define read_stclear", DefineNv(Index + 1, OwnerRwAuthRw | ReadStClear, 8), 0),
+            DiffStep.Of("write it", NvWrite(Index + 1, Bytes(8, 16), 0, Index + 1), 0),
+            DiffStep.Of("read lock", Cmd.Of(TpmCc.NvReadLock).Handle(Index + 1).Handle(Index + 1).Password(), 0),
+            DiffStep.Of("read when locked", NvRead(Index + 1, 8, 0, Index + 1), 0x148),
+            DiffStep.Of("read lock an index without READ_STCLEAR", Cmd.Of(TpmCc.NvReadLock).Handle(Index).Handle(Index).Password(), 0x282),
+            DiffStep.Of("Shutdown(CLEAR)", Cmd.Of(TpmCc.Shutdown).U16(0), 0),
+            DiffStep.Cycle(),
+            StartupClear,
+            DiffStep.Of("write after reset", NvWrite(Index, Bytes(8, 17)), 0),
+            DiffStep.Of("read after reset", NvRead(Index + 1, 8, 0, Index + 1), 0),
+        ]),
+        new("HierarchyAuthAndDa", "HierarchyChangeAuth, DictionaryAttackParameters, Clear (Part 3 §24, §25)",
+        [
+            StartupClear,
+            DiffStep.Of("owner auth := 'own'", Cmd.Of(TpmCc.HierarchyChangeAuth).Handle(TpmRh.Owner).Password().B2("own"), 0),
+            DiffStep.Of("define with empty owner auth", DefineNv(Index, OwnerRwAuthRw, 8), 0x9A2),
+            DiffStep.Of("define with 'own'", Cmd.Of(TpmCc.NvDefineSpace).Handle(TpmRh.Owner).Password("own").B2("").U16(14).U32(Index).U16((ushort)TpmAlgId.Sha256).U32(OwnerRwAuthRw).U16(0).U16(8), 0),
+            DiffStep.Of("DA parameters 7/100/200", Cmd.Of(TpmCc.DictionaryAttackParameters).Handle(TpmRh.Lockout).Password().U32(7).U32(100).U32(200), 0),
+            DiffStep.Of("read DA properties", GetCap(TpmCap.TpmProperties, (uint)TpmPt.MaxAuthFail, 3), 0),
+            DiffStep.Of("DA lock reset", Cmd.Of(TpmCc.DictionaryAttackLockReset).Handle(TpmRh.Lockout).Password(), 0),
+            DiffStep.Of("Clear", Cmd.Of(TpmCc.Clear).Handle(TpmRh.Lockout).Password(), 0),
+            DiffStep.Of("index gone after Clear", NvReadPublic(Index), 0x18B),
+            DiffStep.Of("define with empty owner auth after Clear", DefineNv(Index, OwnerRwAuthRw, 8), 0),
+            DiffStep.Of("ClockSet forwards", Cmd.Of(TpmCc.ClockSet).Handle(TpmRh.Owner).Password().U64(100_000_000), 0),
+            DiffStep.Of("ClockSet backwards", Cmd.Of(TpmCc.ClockSet).Handle(TpmRh.Owner).Password().U64(1), 0x1C4),
+            DiffStep.Of("ReadClock", Cmd.Of(TpmCc.ReadClock), 0, Match.Header),
+        ]),
+        new("Sessions", "StartAuthSession (unbound, unsalted HMAC) and FlushContext (Part 3 §11.1, §28.4)",
+        [
+            StartupClear,
+            new("StartAuthSession HMAC SHA-256", _ => Cmd.Of(TpmCc.StartAuthSession).Handle(TpmRh.Null).Handle(TpmRh.Null)
+                .B2(Bytes(16, 18)).B2("").U8((byte)TpmSe.Hmac).U16((ushort)TpmAlgId.Null).U16((ushort)TpmAlgId.Sha256).Build(), 0, Match.Header, ReturnsHandle: true),
+            new("ContextSave the session", c => Cmd.Of(TpmCc.ContextSave).Handle(c.Handle).Build(), 0, Match.Rc),
+            new("FlushContext the session", c => Cmd.Of(TpmCc.FlushContext).U32(c.Handle).Build(), 0),
+            new("FlushContext again", c => Cmd.Of(TpmCc.FlushContext).U32(c.Handle).Build(), 0x1CB),
+            DiffStep.Of("nonceCaller of 8 bytes", Cmd.Of(TpmCc.StartAuthSession).Handle(TpmRh.Null).Handle(TpmRh.Null)
+                .B2(Bytes(8, 19)).B2("").U8((byte)TpmSe.Hmac).U16((ushort)TpmAlgId.Null).U16((ushort)TpmAlgId.Sha256), 0x1D5),
+            DiffStep.Of("session type 7", Cmd.Of(TpmCc.StartAuthSession).Handle(TpmRh.Null).Handle(TpmRh.Null)
+                .B2(Bytes(16, 20)).B2("").U8(7).U16((ushort)TpmAlgId.Null).U16((ushort)TpmAlgId.Sha256), 0x3C4),
+        ]),
+    ];
+}

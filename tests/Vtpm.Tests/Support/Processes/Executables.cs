@@ -1,0 +1,58 @@
+namespace Vtpm.Tests.Support.Processes;
+
+/// <summary>Finds the programs the process-level tests run. A missing program is an error with a clear message, never a skip.</summary>
+public static class Executables
+{
+    /// <summary>The repository root: the first ancestor of the test assembly that holds VtpmStack.sln.</summary>
+    public static string RepoRoot
+    {
+        get
+        {
+            for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+            {
+                if (File.Exists(Path.Combine(dir.FullName, "VtpmStack.sln"))) return dir.FullName;
+            }
+            throw new InvalidOperationException($"VtpmStack.sln not found above {AppContext.BaseDirectory}");
+        }
+    }
+
+    /// <summary>Our emulator: <c>VTPM_EXE</c> if set, else <c>bin/vtpm</c> (the launcher build.sh writes), else the Release or Debug build output.</summary>
+    public static string Vtpm()
+    {
+        var env = Environment.GetEnvironmentVariable("VTPM_EXE");
+        if (!string.IsNullOrEmpty(env))
+        {
+            return File.Exists(env) ? env : throw new FileNotFoundException($"VTPM_EXE={env} does not exist");
+        }
+        string root = RepoRoot;
+        string[] candidates =
+        [
+            Path.Combine(root, "bin", "vtpm"),
+            Path.Combine(root, "emulator", "Vtpm.Emulator", "bin", "Release", "net10.0", "vtpm"),
+            Path.Combine(root, "emulator", "Vtpm.Emulator", "bin", "Debug", "net10.0", "vtpm"),
+        ];
+        foreach (var c in candidates)
+        {
+            // The launcher is useless if the build it points to is missing.
+            if (c.EndsWith(Path.Combine("bin", "vtpm"), StringComparison.Ordinal) && c == candidates[0]
+                && !File.Exists(candidates[1])) continue;
+            if (File.Exists(c)) return c;
+        }
+        throw new FileNotFoundException(
+            "vtpm executable not found; looked for " + string.Join(", ", candidates) + ". Run ./build.sh (or ./build.sh test) first.");
+    }
+
+    /// <summary>A program from PATH, e.g. swtpm or tpm2_getrandom.</summary>
+    public static string FromPath(string name, string package)
+    {
+        foreach (var dir in (Environment.GetEnvironmentVariable("PATH") ?? "/usr/bin:/bin").Split(':', StringSplitOptions.RemoveEmptyEntries))
+        {
+            var p = Path.Combine(dir, name);
+            if (File.Exists(p)) return p;
+        }
+        throw new FileNotFoundException(
+            $"'{name}' is not installed (Debian package {package}); ./build.sh test installs it.");
+    }
+
+    public static string Swtpm() => FromPath("swtpm", "swtpm");
+}
