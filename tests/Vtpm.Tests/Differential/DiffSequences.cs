@@ -55,7 +55,7 @@ public static class DiffSequences
     static byte[] Bytes(int n, int seed)
     {
         var b = new byte[n];
-        new Random(seed).NextBytes(b);
+        new System.Random(seed).NextBytes(b);
         return b;
     }
 

@@ -17,7 +17,7 @@ public sealed record FuzzCase(int Number, string Kind, byte[] Bytes, bool MustFa
 }
 
 /// <summary>
-/// A reproducible stream of malformed TPM 2.0 commands (seeded <see cref="Random"/>): truncations, size fields
+/// A reproducible stream of malformed TPM 2.0 commands (seeded <see cref="System.Random"/>): truncations, size fields
 /// that lie, wrong tags, unknown command codes, hostile TPM2B lengths and TPML counts inside otherwise valid
 /// commands, broken session areas, bit flips and random bytes.
 /// </summary>
@@ -64,7 +64,7 @@ public static class MalformedCommands
     /// <summary>The cases, in order, for a seed.</summary>
     public static IEnumerable<FuzzCase> Generate(int seed, int count)
     {
-        var rng = new Random(seed);
+        var rng = new System.Random(seed);
         for (int i = 0; i < count; i++)
         {
             var t = Templates[rng.Next(Templates.Length)];
@@ -89,7 +89,7 @@ public static class MalformedCommands
     }
 
     /// <summary>The command cut short, with the size field telling the truth about the cut (so only the content is short).</summary>
-    static FuzzCase Truncated(int n, Random rng, Template t)
+    static FuzzCase Truncated(int n, System.Random rng, Template t)
     {
         int len = rng.Next(0, t.Bytes.Length);
         var b = t.Bytes[..len];
@@ -98,7 +98,7 @@ public static class MalformedCommands
     }
 
     /// <summary>The size field claims more or fewer bytes than were sent.</summary>
-    static FuzzCase LyingSize(int n, Random rng, Template t)
+    static FuzzCase LyingSize(int n, System.Random rng, Template t)
     {
         var b = (byte[])t.Bytes.Clone();
         uint[] choices = [uint.MaxValue, 0x80000000, 0x10000, 4097, (uint)b.Length + 1, (uint)b.Length + (uint)rng.Next(2, 200), (uint)rng.Next(0, 10), (uint)b.Length - 1];
@@ -107,7 +107,7 @@ public static class MalformedCommands
         return new(n, $"{t.Name} with size field {size}", b, true, true);
     }
 
-    static FuzzCase WrongTag(int n, Random rng, Template t)
+    static FuzzCase WrongTag(int n, System.Random rng, Template t)
     {
         var b = (byte[])t.Bytes.Clone();
         ushort tag;
@@ -116,7 +116,7 @@ public static class MalformedCommands
         return new(n, $"{t.Name} with tag 0x{tag:X4}", b, true, false);
     }
 
-    static FuzzCase UnknownCommand(int n, Random rng, Template t)
+    static FuzzCase UnknownCommand(int n, System.Random rng, Template t)
     {
         var b = (byte[])t.Bytes.Clone();
         uint cc;
@@ -134,7 +134,7 @@ public static class MalformedCommands
     }
 
     /// <summary>A TPM2B size or TPML count inside a well-framed command set to a value that does not fit.</summary>
-    static FuzzCase HostileLength(int n, Random rng, Template t)
+    static FuzzCase HostileLength(int n, System.Random rng, Template t)
     {
         var b = (byte[])t.Bytes.Clone();
         int fields = t.U16Lengths.Length + t.U32Counts.Length;
@@ -159,7 +159,7 @@ public static class MalformedCommands
     }
 
     /// <summary>Sessions tag with an authorization area that is absent, short, or names a bogus session.</summary>
-    static FuzzCase BrokenSessionArea(int n, Random rng, Template t)
+    static FuzzCase BrokenSessionArea(int n, System.Random rng, Template t)
     {
         // Header(10) + no handles: put a sessions tag on GetRandom with various broken areas.
         var area = rng.Next(4) switch
@@ -174,7 +174,7 @@ public static class MalformedCommands
         return new(n, $"GetRandom with broken session area #{area[7]:X2}", b, true, false);
     }
 
-    static FuzzCase BitFlips(int n, Random rng, Template t)
+    static FuzzCase BitFlips(int n, System.Random rng, Template t)
     {
         var b = (byte[])t.Bytes.Clone();
         int flips = rng.Next(1, 4);
@@ -187,7 +187,7 @@ public static class MalformedCommands
         return new(n, $"{t.Name} with {flips} bit flips", b, false, false);
     }
 
-    static FuzzCase RandomBytes(int n, Random rng)
+    static FuzzCase RandomBytes(int n, System.Random rng)
     {
         int len = rng.Next(0, 400);
         var b = new byte[len];
@@ -204,7 +204,7 @@ public static class MalformedCommands
     }
 
     /// <summary>A valid header and handles followed by the parameters of another command.</summary>
-    static FuzzCase Spliced(int n, Random rng, Template t)
+    static FuzzCase Spliced(int n, System.Random rng, Template t)
     {
         var other = Templates[rng.Next(Templates.Length)];
         int cut = Math.Min(t.Bytes.Length, 10 + rng.Next(0, 8));

@@ -102,7 +102,7 @@ public sealed class InteropPcrTests
         {
             // 3000 bytes exceed TPM2B_MAX_BUFFER, so tpm2_hash uses HashSequenceStart/SequenceUpdate/SequenceComplete.
             var data = new byte[size];
-            new Random(size).NextBytes(data);
+            new System.Random(size).NextBytes(data);
             var file = t.File($"in{size}.bin", data);
             t.Run("tpm2_hash", "-C", "o", "-g", "sha256", "-o", t.PathOf($"d{size}.bin"), "-t", t.PathOf($"t{size}.bin"), file);
             CollectionAssert.AreEqual(SHA256.HashData(data), t.Read($"d{size}.bin"), $"digest of {size} bytes");

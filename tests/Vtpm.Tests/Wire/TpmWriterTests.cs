@@ -1,6 +1,6 @@
 using Vtpm.Wire;
 
-namespace Vtpm.Tests.Wire;
+namespace Vtpm.Tests.WireFormat;
 
 [TestClass]
 public sealed class TpmWriterTests
