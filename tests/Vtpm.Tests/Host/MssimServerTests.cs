@@ -215,7 +215,7 @@ public sealed class MssimServerTests
         using var c = Command();
         c.SendU32(MssimServer.Stop);
         Assert.IsTrue(c.IsClosedByServer());
-        Assert.IsTrue(_host.Stopping.IsCancellationRequested);
+        Assert.IsTrue(SpinWait.SpinUntil(() => _host.Stopping.IsCancellationRequested, 5000));
     }
 
     [TestMethod]
