@@ -100,12 +100,12 @@ public sealed class SwtpmServerTests
         Assert.AreEqual(0u, c.ReadU32(), "upper half of the 64-bit ptm_cap");
         uint mask = c.ReadU32();
         Assert.AreEqual(SwtpmServer.Capabilities, mask);
-        Assert.AreEqual(0x2CFFu, mask);
+        Assert.AreEqual(0x2FFFu, mask);
     }
 
     [TestMethod]
     [DataRow(0xFFu)]
-    [DataRow(0x0Cu)] // GET_STATEBLOB: not implemented
+    [DataRow(0x12u)] // GET_INFO: not implemented
     [DataRow(0x10u)] // SET_DATAFD: not implemented
     public void UnknownControlCode_IsAnsweredWithBadOrdinal(uint code)
     {
@@ -358,6 +358,88 @@ public sealed class SwtpmServerTests
         Start(o => o.ControlTerminate = true);
         using (var c = Ctrl()) Assert.AreEqual(0u, c.SendU32(SwtpmServer.CmdGetConfig).ReadU32());
         Assert.IsTrue(SpinWait.SpinUntil(() => _host.Stopping.IsCancellationRequested, 5000));
+    }
+
+    static byte[] GetStateBlob(SocketClient c, StateBlobKind kind, out uint result)
+    {
+        c.SendU32(SwtpmServer.CmdGetStateBlob, 1, (uint)kind, 0);
+        result = c.ReadU32();
+        c.ReadU32();
+        uint total = c.ReadU32();
+        uint length = c.ReadU32();
+        Assert.AreEqual(total, length);
+        return c.Read((int)length);
+    }
+
+    [TestMethod]
+    public void GetStateBlob_MissingSaveState_IsRetryWithNoData()
+    {
+        Start();
+        CtrlInit();
+        using var c = Ctrl();
+        Assert.AreEqual(0, GetStateBlob(c, StateBlobKind.SaveState, out uint result).Length);
+        Assert.AreEqual(SwtpmServer.TpmRetry, result);
+    }
+
+    [TestMethod]
+    public void StateBlobs_MoveAnInstanceToASecondEmulator()
+    {
+        Start();
+        CtrlInit();
+        using (var d = Data()) Send(d, Startup);
+        byte[] permanent, volatileBlob;
+        using (var c = Ctrl())
+        {
+            permanent = GetStateBlob(c, StateBlobKind.Permanent, out uint r1);
+            volatileBlob = GetStateBlob(c, StateBlobKind.Volatile, out uint r2);
+            Assert.AreEqual(0u, r1);
+            Assert.AreEqual(0u, r2);
+        }
+
+        var targetDir = Path.Combine(_dir, "target");
+        using var target = new TpmHost(new DirectoryStateStore(targetDir), NullLogger.Instance);
+        var o = new HostOptions { Mode = HostMode.Socket, Control = new EndpointOptions("127.0.0.1", 0, null) };
+        var server = new SwtpmServer(target, o, NullLogger.Instance);
+        server.Start();
+        try
+        {
+            using var c = SocketClient.Tcp(server.Control!.Port);
+            Assert.AreEqual(0u, c.SendU32(SwtpmServer.CmdStop).ReadU32());
+            Assert.AreEqual(0u, c.SendU32(SwtpmServer.CmdSetStateBlob, 0, 1, (uint)permanent.Length).Send(permanent).ReadU32());
+            c.SendU32(SwtpmServer.CmdSetStateBlob, 0, 2, (uint)volatileBlob.Length);
+            Thread.Sleep(10); // the payload may follow in a separate write
+            Assert.AreEqual(0u, c.Send(volatileBlob).ReadU32());
+            Assert.AreEqual(0u, c.SendU32(SwtpmServer.CmdInit, 1).ReadU32());
+            Assert.IsTrue(target.Engine.IsStarted, "the volatile state carried the started TPM over");
+            Assert.IsFalse(File.Exists(Path.Combine(targetDir, "tpm2-00.volatilestate")), "INIT flag 1 deletes the volatile blob after loading it");
+        }
+        finally
+        {
+            target.RequestStop("test over");
+            server.DisposeAsync().AsTask().GetAwaiter().GetResult();
+        }
+    }
+
+    [TestMethod]
+    public void SetStateBlob_Damaged_IsRefused()
+    {
+        Start();
+        CtrlInit();
+        using var c = Ctrl();
+        var blob = GetStateBlob(c, StateBlobKind.Permanent, out _);
+        blob[^1] ^= 1;
+        Assert.AreEqual(0u, c.SendU32(SwtpmServer.CmdStop).ReadU32());
+        Assert.AreEqual(SwtpmServer.TpmFail, c.SendU32(SwtpmServer.CmdSetStateBlob, 0, 1, (uint)blob.Length).Send(blob).ReadU32());
+    }
+
+    [TestMethod]
+    public void SetStateBlob_WhileRunning_IsBadOrdinal()
+    {
+        Start();
+        CtrlInit();
+        using var c = Ctrl();
+        var blob = GetStateBlob(c, StateBlobKind.Permanent, out _);
+        Assert.AreEqual(SwtpmServer.TpmBadOrdinal, c.SendU32(SwtpmServer.CmdSetStateBlob, 0, 1, (uint)blob.Length).Send(blob).ReadU32());
     }
 
     [TestMethod]
