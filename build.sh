@@ -2,7 +2,8 @@
 # VtpmStack build entry point.  Verbs:
 #   ./build.sh            build everything (Release) and refresh the launchers in ./bin
 #   ./build.sh run        build, then start the standalone emulator (Microsoft simulator protocol on
-#                         127.0.0.1:${VTPM_PORT:-2321}/+1, state in .vtpm/state) and print the TCTI line
+#                         127.0.0.1:${VTPM_PORT:-2321}/+1, state in .vtpm/state) and print the TCTI line;
+#                         VTPM_TRACE=1 traces every command on stderr
 #   ./build.sh test       install what the tests need, build, run every test; ends with "N passed, M failed"
 #   ./build.sh bench      run the benchmarks in perf/ (BenchmarkDotNet; ratios against swtpm)
 set -euo pipefail
@@ -45,7 +46,8 @@ run() {
   build
   local port=${VTPM_PORT:-2321}
   mkdir -p .vtpm/state
-  exec ./bin/vtpm mssim --port "$port" --tpmstate dir=.vtpm/state --print-tcti
+  # VTPM_TRACE=1 logs every command (name, handles, response code, microseconds) to stderr.
+  exec ./bin/vtpm mssim --port "$port" --tpmstate dir=.vtpm/state --print-tcti ${VTPM_TRACE:+--trace}
 }
 
 run_tests() {

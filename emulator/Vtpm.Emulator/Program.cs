@@ -132,7 +132,6 @@ public static partial class Program
             log.LogCritical("cannot listen: {Error}", e.Message);
             return 1;
         }
-        ListeningTcti = tcti;
 
         if (!WritePidFile(o, log)) return 1;
 
@@ -143,7 +142,6 @@ public static partial class Program
         if (o.PrintTcti && tcti.Length > 0) await stdout.WriteLineAsync($"TPM2TOOLS_TCTI={tcti}");
         if (daemonChild) await stdout.WriteLineAsync(ReadyLine);
         await stdout.FlushAsync(CancellationToken.None);
-        Ready?.Invoke(servers);
 
         try
         {
@@ -157,12 +155,6 @@ public static partial class Program
         log.LogInformation("stopped ({Reason})", host.StopReason);
         return 0;
     }
-
-    /// <summary>Test hook: called once the servers listen.</summary>
-    internal static Action<ServerSet>? Ready;
-
-    /// <summary>The TCTI string of the last started instance (tests).</summary>
-    internal static string? ListeningTcti;
 
     static bool WritePidFile(HostOptions o, ILogger log)
     {

@@ -144,7 +144,14 @@ public sealed class Listener : IAsyncDisposable
         if (_accept is not null) await _accept.ConfigureAwait(false);
         Task[] clients;
         lock (_clients) clients = [.. _clients];
-        await Task.WhenAll(clients).WaitAsync(TimeSpan.FromSeconds(5)).ConfigureAwait(false);
+        try
+        {
+            await Task.WhenAll(clients).WaitAsync(TimeSpan.FromSeconds(5)).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+            _log.LogWarning("{Name}: clients still running after 5 s; closing anyway", _name);
+        }
         if (Endpoint.UnixPath is { } path) File.Delete(path);
         _cts.Dispose();
     }

@@ -16,20 +16,23 @@ public sealed class SwtpmServer : IAsyncDisposable
     // tpm_ioctl.h CMD_* codes.
     public const uint CmdGetCapability = 0x01, CmdInit = 0x02, CmdShutdown = 0x03, CmdGetTpmEstablished = 0x04,
         CmdSetLocality = 0x05, CmdHashStart = 0x06, CmdHashData = 0x07, CmdHashEnd = 0x08, CmdCancelTpmCmd = 0x09,
-        CmdStoreVolatile = 0x0A, CmdResetTpmEstablished = 0x0B, CmdStop = 0x0E, CmdGetConfig = 0x0F,
+        CmdStoreVolatile = 0x0A, CmdResetTpmEstablished = 0x0B, CmdGetStateBlob = 0x0C, CmdSetStateBlob = 0x0D,
+        CmdStop = 0x0E, CmdGetConfig = 0x0F,
         CmdSetBufferSize = 0x11;
 
     // TPM 1.2 result codes swtpm uses on the control channel.
-    public const uint TpmSuccess = 0, TpmFail = 0x09, TpmBadOrdinal = 0x0A, TpmBadLocality = 0x3D;
+    public const uint TpmSuccess = 0, TpmFail = 0x09, TpmBadParameter = 0x03, TpmBadOrdinal = 0x0A, TpmBadLocality = 0x3D,
+        TpmRetry = 0x800;
 
     // PTM_CAP_* bits for exactly the commands implemented below.
     public const uint Capabilities =
         (1u << 0) | (1u << 1) | (1u << 2) | (1u << 3) | (1u << 4) | (1u << 5) | (1u << 6) | (1u << 7)
-        | (1u << 10) | (1u << 11) | (1u << 13);
+        | (1u << 8) | (1u << 9) | (1u << 10) | (1u << 11) | (1u << 13);
 
     const uint PtmInitFlagDeleteVolatile = 1;
     const uint PtmConfigFlagFileKey = 1;
     const int MaxHashData = 4096; // ptm_hdata.data
+    const int MaxStateBlob = 1 << 20;
 
     readonly TpmHost _host;
     readonly HostOptions _options;
@@ -225,6 +228,72 @@ public sealed class SwtpmServer : IAsyncDisposable
                 byte loc = await ReadLocalityAsync(client, ct).ConfigureAwait(false);
                 if (!running) return (Result(TpmBadOrdinal), false);
                 return (Result(_host.Engine.ResetTpmEstablished(loc) ? TpmSuccess : TpmBadLocality), false);
+            }
+
+            case CmdGetStateBlob:
+            {
+                // ptm_getstate: u32 state_flags, u32 type, u32 offset → u32 result, u32 state_flags, u32 totlength,
+                // u32 length, data. The whole blob goes in one answer (QEMU requires totlength == length).
+                var req = await SocketIo.ReadBytesAsync(client, 12, ct).ConfigureAwait(false);
+                uint type = BinaryPrimitives.ReadUInt32BigEndian(req.AsSpan(4));
+                uint offset = BinaryPrimitives.ReadUInt32BigEndian(req.AsSpan(8));
+                if (type is < 1 or > 3) return (Result(TpmBadParameter), false);
+                var kind = (StateBlobKind)type;
+                byte[]? payload;
+                try
+                {
+                    // The volatile blob of a running TPM is its RAM now; the others are what the store holds.
+                    payload = kind == StateBlobKind.Volatile && running ? _host.Engine.SerializeVolatile() : _host.Store.Load(kind);
+                }
+                catch (StateCorruptException e)
+                {
+                    _log.LogError("CMD_GET_STATEBLOB: {Error}", e.Message);
+                    return (Result(TpmFail), false);
+                }
+                if (payload is null)
+                {
+                    // swtpm answers a missing blob with TPM_RETRY and an empty body, which QEMU tolerates.
+                    return (Words(TpmRetry, 0, 0, 0), false);
+                }
+                // Sealed (integrity + format version, not encrypted) so a damaged migration stream is detected.
+                var blob = StateEnvelope.Seal(kind, payload, null);
+                if (offset > blob.Length) return (Result(TpmBadParameter), false);
+                var part = blob.AsSpan((int)offset);
+                return ([.. Words(TpmSuccess, 0, (uint)part.Length, (uint)part.Length), .. part], false);
+            }
+
+            case CmdSetStateBlob:
+            {
+                // ptm_setstate: u32 state_flags, u32 type, u32 length, then length bytes (possibly in later writes).
+                var req = await SocketIo.ReadBytesAsync(client, 12, ct).ConfigureAwait(false);
+                uint flags = BinaryPrimitives.ReadUInt32BigEndian(req);
+                uint type = BinaryPrimitives.ReadUInt32BigEndian(req.AsSpan(4));
+                uint length = BinaryPrimitives.ReadUInt32BigEndian(req.AsSpan(8));
+                if (length > MaxStateBlob)
+                {
+                    _log.LogWarning("CMD_SET_STATEBLOB of {Length} bytes refused; disconnecting the client", length);
+                    return (Result(TpmBadParameter), true);
+                }
+                var data = await SocketIo.ReadBytesAsync(client, (int)length, ct).ConfigureAwait(false);
+                if (running) return (Result(TpmBadOrdinal), false); // only while stopped, as swtpm
+                if (type is < 1 or > 3 || (flags & 2) != 0) return (Result(TpmBadParameter), false); // no migration key: no encrypted blobs
+                var kind = (StateBlobKind)type;
+                try
+                {
+                    var payload = StateEnvelope.Open(kind, data, null, $"CMD_SET_STATEBLOB({kind})");
+                    _host.Store.Save(kind, payload);
+                    return (Result(TpmSuccess), false);
+                }
+                catch (StateCorruptException e)
+                {
+                    _log.LogError("{Error}", e.Message);
+                    return (Result(TpmFail), false);
+                }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+                {
+                    _log.LogError("CMD_SET_STATEBLOB: {Error}", e.Message);
+                    return (Result(TpmFail), false);
+                }
             }
 
             case CmdStop:
