@@ -149,7 +149,7 @@ public sealed class NvLockAndPersistenceTests
         var h = new EngineHost();
         Ok(h.Send(Define(AuthRw, 4, "pw")));
         ShutdownRestart(h, TpmSu.Clear, TpmSu.Clear);
-        Ok(h.Send(Write([1], auth: TestIndex, password: "pw")));
+        Ok(h.Tss(Write([1], auth: TestIndex, password: "pw")));
     }
 
     [TestMethod]

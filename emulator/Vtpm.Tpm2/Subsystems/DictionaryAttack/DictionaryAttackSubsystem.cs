@@ -127,21 +127,27 @@ public sealed class DictionaryAttackSubsystem(Tpm2Engine tpm) : Subsystem(tpm)
     }
 
     /// <summary>
-    /// TPM_RC_LOCKOUT if authorization of this entity is not allowed now. Called right before an
+    /// TPM_RC_LOCKOUT if authorization of this entity is not allowed now; TPM_RC_RETRY for the first
+    /// DA-protected authorization after Startup (see below). Called right before an
     /// authValue is compared; on a mismatch the caller then calls <see cref="RecordFailure"/>.
     /// </summary>
     public TpmRc CheckLockout(uint handle, in AuthEntity entity)
     {
         SelfHeal();
         if (handle == (uint)TpmRh.Lockout) return LockoutAuthEnabled ? TpmRc.Success : TpmRc.Lockout;
-        if (entity.DaProtected && FailedTries >= MaxTries) return TpmRc.Lockout;
-        Tpm.Nv.BeginAuthValueCheck(handle);
-        if (!entity.DaProtected) return TpmRc.Success;
-        if (!_daUsed)
+        if (entity.DaProtected)
         {
-            _daUsed = true;
-            Tpm.MarkPermanentDirty();
+            if (FailedTries >= MaxTries) return TpmRc.Lockout;
+            // The reference (USE_DA_USED) records "DA in use" in NV before the first DA-protected
+            // authorization after Startup and answers TPM_RC_RETRY once; swtpm does, and TSSs retry.
+            if (!_daUsed)
+            {
+                _daUsed = true;
+                Tpm.MarkPermanentDirty();
+                return TpmRc.Retry;
+            }
         }
+        Tpm.Nv.BeginAuthValueCheck(handle);
         return TpmRc.Success;
     }
 

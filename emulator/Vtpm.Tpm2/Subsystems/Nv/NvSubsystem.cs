@@ -220,7 +220,10 @@ public sealed class NvSubsystem(Tpm2Engine tpm) : Subsystem(tpm)
     /// <summary>Adds an index (the caller made the checks of Part 3 §31.3); TPM_RC_NV_SPACE if it does not fit.</summary>
     public TpmRc Define(TpmsNvPublic pub, byte[] auth)
     {
-        var index = new NvIndex(pub, auth, new byte[pub.DataSize]);
+        // Unwritten NV reads back as erased flash, 0xFF (what swtpm returns around a partial write).
+        var data = new byte[pub.DataSize];
+        data.AsSpan().Fill(0xFF);
+        var index = new NvIndex(pub, auth, data);
         if (UsedSpace + index.Footprint > SpaceLimit) return TpmRc.NvSpace;
         _indices.Add(pub.NvIndex, index);
         Tpm.MarkPermanentDirty();
