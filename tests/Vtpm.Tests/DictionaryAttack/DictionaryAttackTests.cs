@@ -110,16 +110,17 @@ public sealed class DictionaryAttackTests
     }
 
     [TestMethod]
-    public void LockoutRecoveryZeroNeedsTpmReset()
+    public void LockoutRecoveryZeroWaitsForNextStartupEvenResume()
     {
+        // swtpm re-enables lockoutAuth at any Startup when lockoutRecovery is 0.
         var h = new ManualClockHost();
         Ok(h.Send(Cmd.Of(TpmCc.DictionaryAttackParameters).Handle(TpmRh.Lockout).Password().U32(3).U32(1000).U32(0)));
         Assert.AreEqual(TpmRc.AuthFail.ForSession(1), h.Send(LockReset("x")).Rc);
         h.Advance(10_000_000);
         Assert.AreEqual(TpmRc.Lockout, h.Send(LockReset()).Rc);
-        h.Shutdown(TpmSu.Clear);
+        h.Shutdown(TpmSu.State);
         h.Restart();
-        h.Startup(TpmSu.Clear);
+        h.Startup(TpmSu.State);
         Ok(h.Send(LockReset()));
     }
 
