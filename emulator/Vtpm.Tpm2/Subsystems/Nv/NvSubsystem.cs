@@ -235,6 +235,7 @@ public sealed class NvSubsystem(Tpm2Engine tpm) : Subsystem(tpm)
     {
         if (!_indices.Remove(handle, out var i)) return;
         if (i.Type == TpmNt.Counter && i.Has(TpmaNv.Written)) _maxCounter = Math.Max(_maxCounter, ReadUInt64(i));
+        System.Security.Cryptography.CryptographicOperations.ZeroMemory(i.Data);
         Tpm.MarkPermanentDirty();
     }
 
