@@ -188,4 +188,19 @@ public sealed class ClockTests
         Assert.AreEqual(0UL, t.Clock);
         Assert.AreEqual(0u, t.ResetCount);
     }
+
+    [TestMethod]
+    public void CountsAndSafeFollowSwtpmAcrossResumeRestartResetAndPowerLoss()
+    {
+        // swtpm 0.7.1 for the same sequence: (reset, restart, safe) = (1,0,1) (1,1,1) (1,2,1) (2,0,1) (3,0,0).
+        var h = new ManualClockHost();
+        var seen = new List<(uint, uint, bool)>();
+        void Record() { var t = Read(c => h.Send(c)); seen.Add((t.ResetCount, t.RestartCount, t.Safe)); }
+        Record();
+        h.Shutdown(TpmSu.State); h.Restart(); h.Startup(TpmSu.State); Record();
+        h.Shutdown(TpmSu.State); h.Restart(); h.Startup(TpmSu.Clear); Record();
+        h.Shutdown(TpmSu.Clear); h.Restart(); h.Startup(TpmSu.Clear); Record();
+        h.Restart(); h.Startup(TpmSu.Clear); Record();
+        CollectionAssert.AreEqual(new[] { (1u, 0u, true), (1u, 1u, true), (1u, 2u, true), (2u, 0u, true), (3u, 0u, false) }, seen);
+    }
 }

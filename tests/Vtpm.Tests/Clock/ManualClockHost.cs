@@ -43,6 +43,13 @@ public sealed class ManualClockHost
 
     public Rsp Send(Cmd cmd) => Send(cmd.Build());
 
+    /// <summary>Sends like a TSS: TPM_RC_RETRY is sent again once.</summary>
+    public Rsp Tss(Cmd cmd)
+    {
+        var r = Send(cmd);
+        return r.Rc == TpmRc.Retry ? Send(cmd) : r;
+    }
+
     public Rsp Send(byte[] command)
     {
         var response = new byte[4096];

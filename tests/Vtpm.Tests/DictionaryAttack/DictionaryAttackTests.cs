@@ -1,4 +1,5 @@
 using Vtpm.Tests.Clock;
+using Vtpm.Tests.Nv;
 using Vtpm.Tests.Support;
 using Vtpm.Tpm2.Subsystems;
 using Vtpm.Wire;
@@ -46,7 +47,7 @@ public sealed class DictionaryAttackTests
     {
         var h = new EngineHost();
         Ok(h.Send(DefineProtected()));
-        Assert.AreEqual(TpmRc.AuthFail.ForSession(1), h.Send(Write("bad")).Rc);
+        Assert.AreEqual(TpmRc.AuthFail.ForSession(1), h.Tss(Write("bad")).Rc);
         Assert.AreEqual(1u, Property(h.Tpm, TpmPt.LockoutCounter));
     }
 
@@ -55,8 +56,8 @@ public sealed class DictionaryAttackTests
     {
         var h = new EngineHost();
         Ok(h.Send(DefineProtected()));
-        for (int i = 0; i < 3; i++) h.Send(Write("bad"));
-        Assert.AreEqual(TpmRc.Lockout, h.Send(Write("pw")).Rc);
+        for (int i = 0; i < 3; i++) h.Tss(Write("bad"));
+        Assert.AreEqual(TpmRc.Lockout, h.Tss(Write("pw")).Rc);
         Assert.IsTrue(h.Tpm.DictionaryAttack.InLockout);
     }
 
@@ -65,8 +66,8 @@ public sealed class DictionaryAttackTests
     {
         var h = new EngineHost();
         Ok(h.Send(DefineProtected(TpmaNv.NoDa)));
-        for (int i = 0; i < 4; i++) Assert.AreEqual(TpmRc.BadAuth.ForSession(1), h.Send(Write("bad")).Rc);
-        Ok(h.Send(Write("pw")));
+        for (int i = 0; i < 4; i++) Assert.AreEqual(TpmRc.BadAuth.ForSession(1), h.Tss(Write("bad")).Rc);
+        Ok(h.Tss(Write("pw")));
     }
 
     [TestMethod]
@@ -74,9 +75,9 @@ public sealed class DictionaryAttackTests
     {
         var h = new EngineHost();
         Ok(h.Send(DefineProtected()));
-        for (int i = 0; i < 3; i++) h.Send(Write("bad"));
+        for (int i = 0; i < 3; i++) h.Tss(Write("bad"));
         Ok(h.Send(LockReset()));
-        Ok(h.Send(Write("pw")));
+        Ok(h.Tss(Write("pw")));
     }
 
     [TestMethod]
@@ -109,16 +110,17 @@ public sealed class DictionaryAttackTests
     }
 
     [TestMethod]
-    public void LockoutRecoveryZeroNeedsTpmReset()
+    public void LockoutRecoveryZeroWaitsForNextStartupEvenResume()
     {
+        // swtpm re-enables lockoutAuth at any Startup when lockoutRecovery is 0.
         var h = new ManualClockHost();
         Ok(h.Send(Cmd.Of(TpmCc.DictionaryAttackParameters).Handle(TpmRh.Lockout).Password().U32(3).U32(1000).U32(0)));
         Assert.AreEqual(TpmRc.AuthFail.ForSession(1), h.Send(LockReset("x")).Rc);
         h.Advance(10_000_000);
         Assert.AreEqual(TpmRc.Lockout, h.Send(LockReset()).Rc);
-        h.Shutdown(TpmSu.Clear);
+        h.Shutdown(TpmSu.State);
         h.Restart();
-        h.Startup(TpmSu.Clear);
+        h.Startup(TpmSu.State);
         Ok(h.Send(LockReset()));
     }
 
@@ -127,10 +129,10 @@ public sealed class DictionaryAttackTests
     {
         var h = new ManualClockHost();
         Ok(h.Send(DefineProtected()));
-        for (int i = 0; i < 3; i++) h.Send(Write("bad"));
+        for (int i = 0; i < 3; i++) h.Tss(Write("bad"));
         h.Advance(1_000_000);
         Assert.AreEqual(2u, Property(h.Tpm, TpmPt.LockoutCounter));
-        Ok(h.Send(Write("pw")));
+        Ok(h.Tss(Write("pw")));
     }
 
     [TestMethod]
@@ -138,7 +140,7 @@ public sealed class DictionaryAttackTests
     {
         var h = new EngineHost();
         Ok(h.Send(DefineProtected()));
-        h.Send(Write("bad"));
+        h.Tss(Write("bad"));
         Ok(h.Send(Cmd.Of(TpmCc.DictionaryAttackParameters).Handle(TpmRh.Lockout).Password().U32(10).U32(20).U32(30)));
         Assert.AreEqual(10u, Property(h.Tpm, TpmPt.MaxAuthFail));
         Assert.AreEqual(20u, Property(h.Tpm, TpmPt.LockoutInterval));
@@ -152,8 +154,8 @@ public sealed class DictionaryAttackTests
         var h = new EngineHost();
         Ok(h.Send(DefineProtected()));
         Ok(h.Send(Cmd.Of(TpmCc.DictionaryAttackParameters).Handle(TpmRh.Lockout).Password().U32(3).U32(0).U32(0)));
-        for (int i = 0; i < 4; i++) Assert.AreEqual(TpmRc.AuthFail.ForSession(1), h.Send(Write("bad")).Rc);
-        Ok(h.Send(Write("pw")));
+        for (int i = 0; i < 4; i++) Assert.AreEqual(TpmRc.AuthFail.ForSession(1), h.Tss(Write("bad")).Rc);
+        Ok(h.Tss(Write("pw")));
     }
 
     [TestMethod]
@@ -161,10 +163,10 @@ public sealed class DictionaryAttackTests
     {
         var h = new EngineHost();
         Ok(h.Send(DefineProtected()));
-        for (int i = 0; i < 3; i++) h.Send(Write("bad"));
+        for (int i = 0; i < 3; i++) h.Tss(Write("bad"));
         h.Restart();
         Ok(h.Send(Cmd.Of(TpmCc.Startup).U16((ushort)TpmSu.Clear)));
-        Assert.AreEqual(TpmRc.Lockout, h.Send(Write("pw")).Rc);
+        Assert.AreEqual(TpmRc.Lockout, h.Tss(Write("pw")).Rc);
     }
 
     [TestMethod]
@@ -172,7 +174,7 @@ public sealed class DictionaryAttackTests
     {
         var h = new EngineHost();
         Ok(h.Send(DefineProtected()));
-        Ok(h.Send(Write("pw")));
+        Ok(h.Tss(Write("pw")));
         h.Restart();
         Ok(h.Send(Cmd.Of(TpmCc.Startup).U16((ushort)TpmSu.Clear)));
         Assert.AreEqual(1u, Property(h.Tpm, TpmPt.LockoutCounter));
@@ -183,7 +185,7 @@ public sealed class DictionaryAttackTests
     {
         var h = new EngineHost();
         Ok(h.Send(DefineProtected()));
-        Ok(h.Send(Write("pw")));
+        Ok(h.Tss(Write("pw")));
         Ok(h.Send(Cmd.Of(TpmCc.Shutdown).U16((ushort)TpmSu.Clear)));
         h.Restart();
         Ok(h.Send(Cmd.Of(TpmCc.Startup).U16((ushort)TpmSu.Clear)));
@@ -204,7 +206,7 @@ public sealed class DictionaryAttackTests
     {
         var h = new EngineHost();
         Ok(h.Send(DefineProtected()));
-        for (int i = 0; i < 3; i++) h.Send(Write("bad"));
+        for (int i = 0; i < 3; i++) h.Tss(Write("bad"));
         Assert.IsTrue(h.Tpm.Hierarchy.TryGetProperty(TpmPt.Permanent, out uint v));
         Assert.AreNotEqual(0u, v & 1u << 9);
     }

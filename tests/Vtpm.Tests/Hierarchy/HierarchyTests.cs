@@ -303,4 +303,17 @@ public sealed class HierarchyTests
         Assert.IsTrue(h.Tpm.Hierarchy.TryGetProperty(TpmPt.StartupClear, out uint v));
         Assert.AreEqual(0u, v & 0x80000000u);
     }
+
+    [TestMethod]
+    public void PlatformAuthAndEnablesSurviveStoreVolatile()
+    {
+        // swtpm CMD_STORE_VOLATILE then CMD_INIT: the TPM continues as if it had never stopped.
+        var h = new EngineHost();
+        Ok(h.Send(ChangeAuth(TpmRh.Platform, "plat")));
+        Ok(h.Send(Control(TpmRh.Owner, TpmRh.Owner, false)));
+        h.Tpm.StoreVolatile();
+        h.Restart();
+        Ok(h.Send(Cmd.Of(TpmCc.ClockRateAdjust).Handle(TpmRh.Platform).Password("plat").U8(0)));
+        Assert.AreEqual(TpmRc.Hierarchy.ForHandle(1), h.Send(OwnerCommand()).Rc);
+    }
 }

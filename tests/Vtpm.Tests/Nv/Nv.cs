@@ -54,6 +54,16 @@ public static class Nv
         return (TpmaNv)BinaryPrimitives.ReadUInt32BigEndian(r.Parameters.AsSpan(2 + 4 + 2));
     }
 
+    /// <summary>
+    /// Sends like a TSS: a TPM_RC_RETRY (the first DA-protected authorization after Startup, as the
+    /// reference and swtpm answer) is sent again once.
+    /// </summary>
+    public static Rsp Tss(this EngineHost h, Cmd c)
+    {
+        var r = h.Send(c);
+        return r.Rc == TpmRc.Retry ? h.Send(c) : r;
+    }
+
     public static void Ok(Rsp r) => Assert.AreEqual(TpmRc.Success, r.Rc, r.ToString());
 
     public static void ShutdownRestart(EngineHost h, TpmSu shutdown, TpmSu startup)

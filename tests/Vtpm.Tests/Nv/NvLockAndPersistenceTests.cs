@@ -149,7 +149,7 @@ public sealed class NvLockAndPersistenceTests
         var h = new EngineHost();
         Ok(h.Send(Define(AuthRw, 4, "pw")));
         ShutdownRestart(h, TpmSu.Clear, TpmSu.Clear);
-        Ok(h.Send(Write([1], auth: TestIndex, password: "pw")));
+        Ok(h.Tss(Write([1], auth: TestIndex, password: "pw")));
     }
 
     [TestMethod]
@@ -161,5 +161,48 @@ public sealed class NvLockAndPersistenceTests
         Ok(h.Send(Cmd.Of(TpmCc.Clear).Handle(TpmRh.Platform).Password()));
         Assert.AreEqual(TpmRc.Handle.ForHandle(1), h.Send(ReadPublic()).Rc);
         Ok(h.Send(ReadPublic(TestIndex + 1)));
+    }
+
+    [TestMethod]
+    public void OrderlyIndexIsUnwrittenAfterTpmReset()
+    {
+        // swtpm: an ORDERLY ordinary index reads TPM_RC_NV_UNINITIALIZED after Shutdown(CLEAR)+Startup(CLEAR).
+        var h = new EngineHost();
+        Ok(h.Send(Define(OwnerRw | TpmaNv.Orderly, 4)));
+        Ok(h.Send(Write([1, 2, 3, 4])));
+        ShutdownRestart(h, TpmSu.Clear, TpmSu.Clear);
+        Assert.AreEqual(TpmRc.NvUninitialized, h.Send(Read(4)).Rc);
+    }
+
+    [TestMethod]
+    public void OrderlyIndexKeepsDataAcrossRestart()
+    {
+        var h = new EngineHost();
+        Ok(h.Send(Define(OwnerRw | TpmaNv.Orderly, 4)));
+        Ok(h.Send(Write([1, 2, 3, 4])));
+        ShutdownRestart(h, TpmSu.State, TpmSu.Clear);
+        CollectionAssert.AreEqual(new byte[] { 1, 2, 3, 4 }, Data(h.Send(Read(4))));
+    }
+
+    [TestMethod]
+    public void OrderlyCounterJumpsAfterPowerLoss()
+    {
+        // swtpm: 3 increments, power loss, Startup(CLEAR): the counter reads 0xFF.
+        var h = new EngineHost();
+        Ok(h.Send(Define((OwnerRw | TpmaNv.Orderly).WithType(TpmNt.Counter), 8)));
+        for (int i = 0; i < 3; i++) Ok(h.Send(Increment()));
+        h.Restart();
+        Ok(h.Send(Cmd.Of(TpmCc.Startup).U16((ushort)TpmSu.Clear)));
+        Assert.AreEqual(0xFFUL, ReadCounter(h));
+    }
+
+    [TestMethod]
+    public void OrderlyCounterKeepsValueAfterOrderlyShutdown()
+    {
+        var h = new EngineHost();
+        Ok(h.Send(Define((OwnerRw | TpmaNv.Orderly).WithType(TpmNt.Counter), 8)));
+        for (int i = 0; i < 3; i++) Ok(h.Send(Increment()));
+        ShutdownRestart(h, TpmSu.Clear, TpmSu.Clear);
+        Assert.AreEqual(3UL, ReadCounter(h));
     }
 }

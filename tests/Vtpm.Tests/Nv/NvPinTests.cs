@@ -26,7 +26,7 @@ public sealed class NvPinTests
 
     static uint PinCount(Support.EngineHost h) => BinaryPrimitives.ReadUInt32BigEndian(Data(h.Send(Read(8))));
 
-    static TpmRc ReadWithPin(Support.EngineHost h, string pin) => h.Send(Read(8, auth: TestIndex, password: pin)).Rc;
+    static TpmRc ReadWithPin(Support.EngineHost h, string pin) => h.Tss(Read(8, auth: TestIndex, password: pin)).Rc;
 
     [TestMethod]
     public void PinFailCountsFailuresAsBadAuth()

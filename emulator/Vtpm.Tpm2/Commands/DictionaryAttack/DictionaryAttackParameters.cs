@@ -6,7 +6,7 @@ namespace Vtpm.Tpm2.Commands.DictionaryAttack;
 /// <summary>
 /// TPM 2.0 Part 3 §25.3 TPM2_DictionaryAttackParameters: sets maxTries, recoveryTime (seconds per
 /// healed failure; 0 disables DA protection) and lockoutRecovery (seconds lockoutAuth is blocked after
-/// a failure; 0: until the next TPM Reset), and restarts failedTries at 0. Response codes: none of its own.
+/// a failure; 0: until the next Startup), and restarts failedTries at 0. Response codes: none of its own.
 /// </summary>
 public static class DictionaryAttackParameters
 {

@@ -6,8 +6,10 @@ namespace Vtpm.Tpm2.Commands.Hierarchy;
 
 /// <summary>
 /// TPM 2.0 Part 3 §24.2 TPM2_HierarchyControl: enables or disables a hierarchy (shEnable, ehEnable,
-/// phEnable, phEnableNV). Only platformAuth may SET an enable or touch phEnable/phEnableNV; ownerAuth
-/// may clear shEnable and endorsementAuth ehEnable. Response codes: TPM_RC_VALUE (enable not a
+/// phEnable, phEnableNV). Only platformAuth may touch phEnable/phEnableNV; ownerAuth may change
+/// shEnable and endorsementAuth ehEnable — which in practice means clearing it, since a disabled
+/// hierarchy's handle is refused (TPM_RC_HIERARCHY) before this runs; setting it again is a no-op
+/// success, as swtpm answers. Response codes: TPM_RC_VALUE (enable not a
 /// TPMI_RH_ENABLES, parameter 1; state not YES/NO, parameter 2), TPM_RC_AUTH_TYPE (authHandle may
 /// not change that enable in that direction).
 /// </summary>
@@ -41,11 +43,9 @@ public static class HierarchyControl
                 break;
             case (uint)TpmRh.Owner:
                 if (!platform && input.AuthHandle != (uint)TpmRh.Owner) return TpmRc.AuthType;
-                if (input.State && !platform) return TpmRc.AuthType;
                 break;
             case (uint)TpmRh.Endorsement:
                 if (!platform && input.AuthHandle != (uint)TpmRh.Endorsement) return TpmRc.AuthType;
-                if (input.State && !platform) return TpmRc.AuthType;
                 break;
         }
         tpm.Hierarchy.SetEnable(input.Enable, input.State);

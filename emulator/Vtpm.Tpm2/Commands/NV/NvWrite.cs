@@ -7,7 +7,7 @@ namespace Vtpm.Tpm2.Commands.NV;
 /// <summary>
 /// TPM 2.0 Part 3 §31.7 TPM2_NV_Write: writes data at offset of an ordinary (or PIN) index.
 /// Response codes: TPM_RC_SIZE (data larger than MAX_NV_BUFFER_SIZE, parameter 1), TPM_RC_NV_LOCKED,
-/// TPM_RC_NV_AUTHORIZATION, TPM_RC_ATTRIBUTES (counter, bits or extend index, handle 2), TPM_RC_VALUE (offset
+/// TPM_RC_NV_AUTHORIZATION, TPM_RC_ATTRIBUTES (counter, bits or extend index; no index, as swtpm answers), TPM_RC_VALUE (offset
 /// beyond dataSize, parameter 2), TPM_RC_NV_RANGE (data does not fit; WRITEALL and not the whole index).
 /// </summary>
 public static class NvWrite
@@ -33,7 +33,7 @@ public static class NvWrite
         if (!tpm.Nv.TryGetAccessible(input.NvIndex, out var index)) return TpmRc.Handle.ForHandle(2);
         rc = tpm.Nv.CheckWrite(input.AuthHandle, f.AuthSessions[0], index);
         if (rc.IsError) return rc;
-        if (index.Type is TpmNt.Counter or TpmNt.Bits or TpmNt.Extend) return TpmRc.Attributes.ForHandle(2);
+        if (index.Type is TpmNt.Counter or TpmNt.Bits or TpmNt.Extend) return TpmRc.Attributes;
         int size = index.Public.DataSize;
         if (input.Offset > size) return TpmRc.Value.ForParameter(2);
         if (input.Data.Length > size - input.Offset) return TpmRc.NvRange;

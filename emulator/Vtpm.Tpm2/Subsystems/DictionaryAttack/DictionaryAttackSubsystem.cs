@@ -9,7 +9,7 @@ namespace Vtpm.Tpm2.Subsystems;
 /// Dictionary-attack protection (Part 1 §19.8): failedTries counts authorization failures of
 /// DA-protected entities; at maxTries the TPM is in lockout (TPM_RC_LOCKOUT) until failedTries heals
 /// by one every recoveryTime seconds of powered-on time, or DictionaryAttackLockReset. A lockoutAuth
-/// failure blocks lockoutAuth for lockoutRecovery seconds (0: until the next TPM Reset).
+/// failure blocks lockoutAuth for lockoutRecovery seconds (0: until the next Startup).
 /// recoveryTime 0 disables DA protection (failures are not counted).
 /// </summary>
 public sealed class DictionaryAttackSubsystem(Tpm2Engine tpm) : Subsystem(tpm)
@@ -24,7 +24,7 @@ public sealed class DictionaryAttackSubsystem(Tpm2Engine tpm) : Subsystem(tpm)
     public uint RecoveryTime { get; private set; } = DefaultRecoveryTime;
     public uint LockoutRecovery { get; private set; } = DefaultLockoutRecovery;
 
-    /// <summary>False after a lockoutAuth failure until lockoutRecovery elapses (or a TPM Reset when it is 0).</summary>
+    /// <summary>False after a lockoutAuth failure until lockoutRecovery elapses (or the next Startup when it is 0).</summary>
     public bool LockoutAuthEnabled { get; private set; } = true;
 
     /// <summary>
@@ -79,8 +79,9 @@ public sealed class DictionaryAttackSubsystem(Tpm2Engine tpm) : Subsystem(tpm)
 
     public override void OnStartup(StartupKind kind)
     {
-        // lockoutRecovery 0: lockoutAuth comes back only with a TPM Reset (Part 1 §19.8.3).
-        if (kind == StartupKind.Reset && LockoutRecovery == 0 && !LockoutAuthEnabled)
+        // lockoutRecovery 0: lockoutAuth comes back only with the next Startup — of any kind, as the
+        // reference's DAStartup and swtpm do (even a Resume).
+        if (LockoutRecovery == 0 && !LockoutAuthEnabled)
         {
             LockoutAuthEnabled = true;
             Tpm.MarkPermanentDirty();
@@ -127,21 +128,27 @@ public sealed class DictionaryAttackSubsystem(Tpm2Engine tpm) : Subsystem(tpm)
     }
 
     /// <summary>
-    /// TPM_RC_LOCKOUT if authorization of this entity is not allowed now. Called right before an
+    /// TPM_RC_LOCKOUT if authorization of this entity is not allowed now; TPM_RC_RETRY for the first
+    /// DA-protected authorization after Startup (see below). Called right before an
     /// authValue is compared; on a mismatch the caller then calls <see cref="RecordFailure"/>.
     /// </summary>
     public TpmRc CheckLockout(uint handle, in AuthEntity entity)
     {
         SelfHeal();
         if (handle == (uint)TpmRh.Lockout) return LockoutAuthEnabled ? TpmRc.Success : TpmRc.Lockout;
-        if (entity.DaProtected && FailedTries >= MaxTries) return TpmRc.Lockout;
-        Tpm.Nv.BeginAuthValueCheck(handle);
-        if (!entity.DaProtected) return TpmRc.Success;
-        if (!_daUsed)
+        if (entity.DaProtected)
         {
-            _daUsed = true;
-            Tpm.MarkPermanentDirty();
+            if (FailedTries >= MaxTries) return TpmRc.Lockout;
+            // The reference (USE_DA_USED) records "DA in use" in NV before the first DA-protected
+            // authorization after Startup and answers TPM_RC_RETRY once; swtpm does, and TSSs retry.
+            if (!_daUsed)
+            {
+                _daUsed = true;
+                Tpm.MarkPermanentDirty();
+                return TpmRc.Retry;
+            }
         }
+        Tpm.Nv.BeginAuthValueCheck(handle);
         return TpmRc.Success;
     }
 

@@ -62,6 +62,16 @@ public sealed class HierarchySubsystem(Tpm2Engine tpm) : Subsystem(tpm)
     public ReadOnlySpan<byte> PlatformSeed => _pps;
     public ReadOnlySpan<byte> NullSeed => _nullSeed;
 
+    /// <summary>
+    /// Replaces a seed or proof, wiping the old value (style rule 7). AuthValues are not wiped in
+    /// place: the session code of the same command may still hold them for the response HMAC.
+    /// </summary>
+    static void Replace(ref byte[] field, byte[] value)
+    {
+        if (!ReferenceEquals(field, value)) System.Security.Cryptography.CryptographicOperations.ZeroMemory(field);
+        field = value;
+    }
+
     byte[] Random(int n)
     {
         var b = new byte[n];
@@ -132,8 +142,8 @@ public sealed class HierarchySubsystem(Tpm2Engine tpm) : Subsystem(tpm)
         // Part 1 §14.7: a TPM Reset makes a new nullSeed and nullProof (reset data, persists across Restart).
         if (kind == StartupKind.Reset)
         {
-            _nullSeed = Random(SeedSize);
-            _nullProof = Random(ProofSize);
+            Replace(ref _nullSeed, Random(SeedSize));
+            Replace(ref _nullProof, Random(ProofSize));
             Tpm.MarkPermanentDirty();
         }
         // Part 2 TPMA_STARTUP_CLEAR: phEnable is SET by every TPM2_Startup; shEnable, ehEnable and
@@ -271,9 +281,9 @@ public sealed class HierarchySubsystem(Tpm2Engine tpm) : Subsystem(tpm)
     /// <summary>Part 3 §24.6 TPM2_Clear: the hierarchy part (new SPS, shProof, ehProof; empty auths and policies; sh/eh enabled).</summary>
     public void Clear()
     {
-        _sps = Random(SeedSize);
-        _shProof = Random(ProofSize);
-        _ehProof = Random(ProofSize);
+        Replace(ref _sps, Random(SeedSize));
+        Replace(ref _shProof, Random(ProofSize));
+        Replace(ref _ehProof, Random(ProofSize));
         ShEnable = EhEnable = true;
         OwnerAuth = []; EndorsementAuth = []; LockoutAuth = [];
         OwnerPolicy = []; EndorsementPolicy = []; LockoutPolicy = [];
@@ -287,8 +297,8 @@ public sealed class HierarchySubsystem(Tpm2Engine tpm) : Subsystem(tpm)
     /// <summary>Part 3 §24.7 TPM2_ChangePPS: new PPS and phProof; platformPolicy emptied; platform objects flushed.</summary>
     public void ChangePps()
     {
-        _pps = Random(SeedSize);
-        _phProof = Random(ProofSize);
+        Replace(ref _pps, Random(SeedSize));
+        Replace(ref _phProof, Random(ProofSize));
         PlatformPolicy = [];
         PlatformPolicyAlg = TpmAlgId.Null;
         Tpm.MarkPermanentDirty();
@@ -298,8 +308,8 @@ public sealed class HierarchySubsystem(Tpm2Engine tpm) : Subsystem(tpm)
     /// <summary>Part 3 §24.8 TPM2_ChangeEPS: new EPS and ehProof; endorsementAuth/Policy emptied; endorsement objects flushed.</summary>
     public void ChangeEps()
     {
-        _eps = Random(SeedSize);
-        _ehProof = Random(ProofSize);
+        Replace(ref _eps, Random(SeedSize));
+        Replace(ref _ehProof, Random(ProofSize));
         TpmGeneratedEps = true;
         EndorsementAuth = [];
         EndorsementPolicy = [];

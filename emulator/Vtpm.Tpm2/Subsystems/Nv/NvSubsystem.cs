@@ -41,6 +41,9 @@ public sealed class NvSubsystem(Tpm2Engine tpm) : Subsystem(tpm)
     /// <summary>Bytes of NV available for indices (the reference's user NV area is of this order).</summary>
     public const int SpaceLimit = 64 * 1024;
 
+    /// <summary>MAX_ORDERLY_COUNT: how far an ORDERLY counter in RAM may be ahead of its NV copy.</summary>
+    public const ulong MaxOrderlyCount = 0xFF;
+
     public override string Tag => "NV  ";
 
     readonly SortedDictionary<uint, NvIndex> _indices = [];
@@ -114,6 +117,7 @@ public sealed class NvSubsystem(Tpm2Engine tpm) : Subsystem(tpm)
         if (kind == StartupKind.Resume) return;
         // Part 3 §31.1 / Part 2 TPMA_NV: what Startup(CLEAR) (TPM Reset or Restart) undoes.
         GlobalLock = false;
+        bool disorderly = Tpm.Engine.LastShutdownWasDisorderly;
         bool changed = false;
         foreach (var i in _indices.Values)
         {
@@ -122,6 +126,15 @@ public sealed class NvSubsystem(Tpm2Engine tpm) : Subsystem(tpm)
             if (i.Has(TpmaNv.WriteStClear) || (i.Has(TpmaNv.WriteDefine) && !i.Has(TpmaNv.Written))) a &= ~TpmaNv.WriteLocked;
             if (i.Has(TpmaNv.ClearStClear)) a &= ~TpmaNv.Written;
             a &= ~TpmaNv.ReadLocked;
+            if (kind == StartupKind.Reset && i.Has(TpmaNv.Orderly))
+            {
+                // Part 2 TPMA_NV_ORDERLY: the state of an orderly index lives in RAM. A TPM Reset loses
+                // it for ordinary/bits/extend indices (swtpm reports them unwritten again); a counter
+                // must never go back, so after a power loss it jumps past what RAM may have held
+                // (the reference's MAX_ORDERLY_COUNT, 255: value | 0xFF, as swtpm shows).
+                if (i.Type != TpmNt.Counter) a &= ~TpmaNv.Written;
+                else if (i.Has(TpmaNv.Written) && disorderly) WriteUInt64(i, ReadUInt64(i) | MaxOrderlyCount);
+            }
             if (a != i.Attributes)
             {
                 i.SetAttributes(a);
@@ -220,7 +233,10 @@ public sealed class NvSubsystem(Tpm2Engine tpm) : Subsystem(tpm)
     /// <summary>Adds an index (the caller made the checks of Part 3 §31.3); TPM_RC_NV_SPACE if it does not fit.</summary>
     public TpmRc Define(TpmsNvPublic pub, byte[] auth)
     {
-        var index = new NvIndex(pub, auth, new byte[pub.DataSize]);
+        // Unwritten NV reads back as erased flash, 0xFF (what swtpm returns around a partial write).
+        var data = new byte[pub.DataSize];
+        data.AsSpan().Fill(0xFF);
+        var index = new NvIndex(pub, auth, data);
         if (UsedSpace + index.Footprint > SpaceLimit) return TpmRc.NvSpace;
         _indices.Add(pub.NvIndex, index);
         Tpm.MarkPermanentDirty();
@@ -232,6 +248,7 @@ public sealed class NvSubsystem(Tpm2Engine tpm) : Subsystem(tpm)
     {
         if (!_indices.Remove(handle, out var i)) return;
         if (i.Type == TpmNt.Counter && i.Has(TpmaNv.Written)) _maxCounter = Math.Max(_maxCounter, ReadUInt64(i));
+        System.Security.Cryptography.CryptographicOperations.ZeroMemory(i.Data);
         Tpm.MarkPermanentDirty();
     }
 
