@@ -214,18 +214,21 @@ public sealed class PcrTests
     }
 
     [TestMethod]
-    public void AllocationWithoutPcr0InAnyBankIsPcr()
+    public void AllocationListingABankTwiceUsesTheLastEntry()
     {
         var h = new EngineHost();
-        var r = h.Send(Allocate((TpmAlgId.Sha1, 0xFFFFFE), (TpmAlgId.Sha256, 0xFFFFFE)));
-        Assert.AreEqual(TpmRc.Pcr, r.Rc);
+        var r = h.Send(Allocate((TpmAlgId.Sha256, 0xFFFFFF), (TpmAlgId.Sha256, 0x00FFFF)));
+        Assert.AreEqual(TpmRc.Success, r.Rc);
+        int o = 5;
+        Assert.AreEqual(24u * 20 + 16u * 32, U32(r.Parameters, ref o));
     }
 
     [TestMethod]
-    public void AllocationListingABankTwiceIsValueParameter1()
+    public void AllocationWithSizeofSelectAboveMaximumIsValueParameter1()
     {
         var h = new EngineHost();
-        Assert.AreEqual(TpmRc.Value.ForParameter(1), h.Send(Allocate((TpmAlgId.Sha256, 0xFFFFFF), (TpmAlgId.Sha256, 0xFFFFFF))).Rc);
+        var cmd = Cmd.Of(TpmCc.PcrAllocate).Handle(TpmRh.Platform).Password().U32(1).U16((ushort)TpmAlgId.Sha256).U8(4).U32(0xFFFFFFFF);
+        Assert.AreEqual(TpmRc.Value.ForParameter(1), h.Send(cmd).Rc);
     }
 
     [TestMethod]
@@ -260,10 +263,10 @@ public sealed class PcrTests
     }
 
     [TestMethod]
-    public void SetAuthValueOnPcrOutsideAuthGroupIsValueHandle1()
+    public void SetAuthValueOnPcrOutsideAuthGroupIsValue()
     {
         var h = new EngineHost();
-        Assert.AreEqual(TpmRc.Value.ForHandle(1), h.Send(Cmd.Of(TpmCc.PcrSetAuthValue).Handle(5).Password().B2("pw")).Rc);
+        Assert.AreEqual(TpmRc.Value, h.Send(Cmd.Of(TpmCc.PcrSetAuthValue).Handle(5).Password().B2("pw")).Rc);
     }
 
     [TestMethod]
