@@ -67,7 +67,45 @@ public sealed class PcrTests
     {
         var h = new EngineHost();
         Assert.AreEqual(TpmRc.Success, h.Send(Extend((uint)TpmRh.Null, TpmAlgId.Sha256, D1)).Rc);
-        Assert.AreEqual(0u, ParseRead(h.Send(Cmd.Of(TpmCc.PcrRead).PcrSelection(TpmAlgId.Sha256, 0)).Parameters).UpdateCounter);
+        Assert.AreEqual(AfterReset, Counter(h));
+    }
+
+    /// <summary>libtpms counts the 20 PCRs a TPM Reset initialises outside the no-increment group (16, 21–23).</summary>
+    const uint AfterReset = 20;
+
+    static uint Counter(EngineHost h) => ParseRead(h.Send(Cmd.Of(TpmCc.PcrRead).PcrSelection(TpmAlgId.Sha256, 0)).Parameters).UpdateCounter;
+
+    [TestMethod]
+    public void UpdateCounterAfterResumeCountsTheFourReinitialisedPcrs()
+    {
+        var h = new EngineHost();
+        h.Send(Extend(5, TpmAlgId.Sha256, D1));
+        h.Send(Cmd.Of(TpmCc.Shutdown).U16((ushort)TpmSu.State));
+        h.Restart();
+        h.Send(Cmd.Of(TpmCc.Startup).U16((ushort)TpmSu.State));
+        Assert.AreEqual(AfterReset + 1 + 4, Counter(h));
+    }
+
+    [TestMethod]
+    public void UpdateCounterSurvivesRestartAndCountsTwentyMore()
+    {
+        var h = new EngineHost();
+        h.Send(Extend(5, TpmAlgId.Sha256, D1));
+        h.Send(Cmd.Of(TpmCc.Shutdown).U16((ushort)TpmSu.State));
+        h.Restart();
+        h.Send(Cmd.Of(TpmCc.Startup).U16((ushort)TpmSu.Clear));
+        Assert.AreEqual(AfterReset + 1 + 20, Counter(h));
+    }
+
+    [TestMethod]
+    public void TpmResetStartsTheUpdateCounterAgain()
+    {
+        var h = new EngineHost();
+        h.Send(Extend(5, TpmAlgId.Sha256, D1));
+        h.Send(Cmd.Of(TpmCc.Shutdown).U16((ushort)TpmSu.Clear));
+        h.Restart();
+        h.Send(Cmd.Of(TpmCc.Startup).U16((ushort)TpmSu.Clear));
+        Assert.AreEqual(AfterReset, Counter(h));
     }
 
     [TestMethod]
@@ -114,7 +152,7 @@ public sealed class PcrTests
         var h = new EngineHost();
         h.Send(Extend(5, TpmAlgId.Sha256, D1));
         h.Send(Extend(6, TpmAlgId.Sha1, new byte[20]));
-        Assert.AreEqual(2u, ParseRead(h.Send(Cmd.Of(TpmCc.PcrRead).PcrSelection(TpmAlgId.Sha256, 0)).Parameters).UpdateCounter);
+        Assert.AreEqual(AfterReset + 2, ParseRead(h.Send(Cmd.Of(TpmCc.PcrRead).PcrSelection(TpmAlgId.Sha256, 0)).Parameters).UpdateCounter);
     }
 
     [TestMethod]
@@ -122,7 +160,7 @@ public sealed class PcrTests
     {
         var h = new EngineHost();
         h.Send(Extend(16, TpmAlgId.Sha256, D1));
-        Assert.AreEqual(0u, ParseRead(h.Send(Cmd.Of(TpmCc.PcrRead).PcrSelection(TpmAlgId.Sha256, 0)).Parameters).UpdateCounter);
+        Assert.AreEqual(AfterReset, ParseRead(h.Send(Cmd.Of(TpmCc.PcrRead).PcrSelection(TpmAlgId.Sha256, 0)).Parameters).UpdateCounter);
     }
 
     [TestMethod]
