@@ -244,11 +244,27 @@ public sealed class PcrTests
         Assert.AreEqual(TpmRc.Success, h.Send(Allocate((TpmAlgId.Sha384, 0xFFFFFF), (TpmAlgId.Sha1, 0))).Rc);
         Assert.IsNull(Read(h, TpmAlgId.Sha384, 0));
         Assert.IsNotNull(Read(h, TpmAlgId.Sha1, 0));
+        Assert.IsTrue(h.Tpm.Pcr.AllocationPending);
         h.Send(Cmd.Of(TpmCc.Shutdown).U16((ushort)TpmSu.Clear));
         h.Restart();
         Assert.AreEqual(TpmRc.Success, h.Send(Cmd.Of(TpmCc.Startup).U16((ushort)TpmSu.Clear)).Rc);
         CollectionAssert.AreEqual(new byte[48], Read(h, TpmAlgId.Sha384, 0));
         Assert.IsNull(Read(h, TpmAlgId.Sha1, 0));
+        Assert.IsFalse(h.Tpm.Pcr.AllocationPending);
+    }
+
+    [TestMethod]
+    public void PcrsCapabilityShowsANewAllocationOnlyAfterTheReset()
+    {
+        var h = new EngineHost();
+        h.Send(Allocate((TpmAlgId.Sha384, 0xFFFFFF)));
+        var before = h.Send(Cmd.Of(TpmCc.GetCapability).U32((uint)TpmCap.Pcrs).U32(0).U32(1)).Parameters;
+        CollectionAssert.AreEqual(Convert.FromHexString("000000000500000004000403ffffff000b03ffffff000c03000000000d03000000"), before);
+        h.Send(Cmd.Of(TpmCc.Shutdown).U16((ushort)TpmSu.Clear));
+        h.Restart();
+        h.Send(Cmd.Of(TpmCc.Startup).U16((ushort)TpmSu.Clear));
+        var after = h.Send(Cmd.Of(TpmCc.GetCapability).U32((uint)TpmCap.Pcrs).U32(0).U32(1)).Parameters;
+        CollectionAssert.AreEqual(Convert.FromHexString("000000000500000004000403ffffff000b03ffffff000c03ffffff000d03000000"), after);
     }
 
     [TestMethod]

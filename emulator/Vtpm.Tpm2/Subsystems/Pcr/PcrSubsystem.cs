@@ -94,7 +94,7 @@ public sealed class PcrSubsystem(Tpm2Engine tpm) : Subsystem(tpm)
     /// <summary>The PCRs of a bank in the allocation in effect (bit n = PCR n).</summary>
     public uint ActiveMask(TpmAlgId bank) => BankIndex(bank) is int i and >= 0 ? _active[i] : 0;
 
-    /// <summary>The PCRs of a bank in the allocation that the next TPM Reset brings (TPM_CAP_PCRS).</summary>
+    /// <summary>The PCRs of a bank in the allocation that the next TPM Reset brings.</summary>
     public uint AllocatedMask(TpmAlgId bank) => BankIndex(bank) is int i and >= 0 ? _allocated[i] : 0;
 
     /// <summary>Records a new allocation (already validated) to apply at the next TPM Reset.</summary>
