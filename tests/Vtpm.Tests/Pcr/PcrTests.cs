@@ -351,4 +351,15 @@ public sealed class PcrTests
         CollectionAssert.AreEqual(policy, e.AuthPolicy);
         Assert.AreEqual(TpmAlgId.Sha256, e.PolicyAlg);
     }
+
+    [TestMethod]
+    public void VolatileImageCarriesPcrValuesToAnotherInstance()
+    {
+        var h = new EngineHost();
+        h.Send(Extend(16, TpmAlgId.Sha256, D1));
+        var blob = h.Tpm.SerializeVolatile();
+        var other = new EngineHost();
+        other.Tpm.RestoreVolatile(blob);
+        CollectionAssert.AreEqual(Read(h, TpmAlgId.Sha256, 16), Read(other, TpmAlgId.Sha256, 16));
+    }
 }
