@@ -67,7 +67,45 @@ public sealed class PcrTests
     {
         var h = new EngineHost();
         Assert.AreEqual(TpmRc.Success, h.Send(Extend((uint)TpmRh.Null, TpmAlgId.Sha256, D1)).Rc);
-        Assert.AreEqual(0u, ParseRead(h.Send(Cmd.Of(TpmCc.PcrRead).PcrSelection(TpmAlgId.Sha256, 0)).Parameters).UpdateCounter);
+        Assert.AreEqual(AfterReset, Counter(h));
+    }
+
+    /// <summary>libtpms counts the 20 PCRs a TPM Reset initialises outside the no-increment group (16, 21–23).</summary>
+    const uint AfterReset = 20;
+
+    static uint Counter(EngineHost h) => ParseRead(h.Send(Cmd.Of(TpmCc.PcrRead).PcrSelection(TpmAlgId.Sha256, 0)).Parameters).UpdateCounter;
+
+    [TestMethod]
+    public void UpdateCounterAfterResumeCountsTheFourReinitialisedPcrs()
+    {
+        var h = new EngineHost();
+        h.Send(Extend(5, TpmAlgId.Sha256, D1));
+        h.Send(Cmd.Of(TpmCc.Shutdown).U16((ushort)TpmSu.State));
+        h.Restart();
+        h.Send(Cmd.Of(TpmCc.Startup).U16((ushort)TpmSu.State));
+        Assert.AreEqual(AfterReset + 1 + 4, Counter(h));
+    }
+
+    [TestMethod]
+    public void UpdateCounterSurvivesRestartAndCountsTwentyMore()
+    {
+        var h = new EngineHost();
+        h.Send(Extend(5, TpmAlgId.Sha256, D1));
+        h.Send(Cmd.Of(TpmCc.Shutdown).U16((ushort)TpmSu.State));
+        h.Restart();
+        h.Send(Cmd.Of(TpmCc.Startup).U16((ushort)TpmSu.Clear));
+        Assert.AreEqual(AfterReset + 1 + 20, Counter(h));
+    }
+
+    [TestMethod]
+    public void TpmResetStartsTheUpdateCounterAgain()
+    {
+        var h = new EngineHost();
+        h.Send(Extend(5, TpmAlgId.Sha256, D1));
+        h.Send(Cmd.Of(TpmCc.Shutdown).U16((ushort)TpmSu.Clear));
+        h.Restart();
+        h.Send(Cmd.Of(TpmCc.Startup).U16((ushort)TpmSu.Clear));
+        Assert.AreEqual(AfterReset, Counter(h));
     }
 
     [TestMethod]
@@ -114,7 +152,7 @@ public sealed class PcrTests
         var h = new EngineHost();
         h.Send(Extend(5, TpmAlgId.Sha256, D1));
         h.Send(Extend(6, TpmAlgId.Sha1, new byte[20]));
-        Assert.AreEqual(2u, ParseRead(h.Send(Cmd.Of(TpmCc.PcrRead).PcrSelection(TpmAlgId.Sha256, 0)).Parameters).UpdateCounter);
+        Assert.AreEqual(AfterReset + 2, ParseRead(h.Send(Cmd.Of(TpmCc.PcrRead).PcrSelection(TpmAlgId.Sha256, 0)).Parameters).UpdateCounter);
     }
 
     [TestMethod]
@@ -122,7 +160,7 @@ public sealed class PcrTests
     {
         var h = new EngineHost();
         h.Send(Extend(16, TpmAlgId.Sha256, D1));
-        Assert.AreEqual(0u, ParseRead(h.Send(Cmd.Of(TpmCc.PcrRead).PcrSelection(TpmAlgId.Sha256, 0)).Parameters).UpdateCounter);
+        Assert.AreEqual(AfterReset, ParseRead(h.Send(Cmd.Of(TpmCc.PcrRead).PcrSelection(TpmAlgId.Sha256, 0)).Parameters).UpdateCounter);
     }
 
     [TestMethod]
@@ -206,26 +244,45 @@ public sealed class PcrTests
         Assert.AreEqual(TpmRc.Success, h.Send(Allocate((TpmAlgId.Sha384, 0xFFFFFF), (TpmAlgId.Sha1, 0))).Rc);
         Assert.IsNull(Read(h, TpmAlgId.Sha384, 0));
         Assert.IsNotNull(Read(h, TpmAlgId.Sha1, 0));
+        Assert.IsTrue(h.Tpm.Pcr.AllocationPending);
         h.Send(Cmd.Of(TpmCc.Shutdown).U16((ushort)TpmSu.Clear));
         h.Restart();
         Assert.AreEqual(TpmRc.Success, h.Send(Cmd.Of(TpmCc.Startup).U16((ushort)TpmSu.Clear)).Rc);
         CollectionAssert.AreEqual(new byte[48], Read(h, TpmAlgId.Sha384, 0));
         Assert.IsNull(Read(h, TpmAlgId.Sha1, 0));
+        Assert.IsFalse(h.Tpm.Pcr.AllocationPending);
     }
 
     [TestMethod]
-    public void AllocationWithoutPcr0InAnyBankIsPcr()
+    public void PcrsCapabilityShowsANewAllocationOnlyAfterTheReset()
     {
         var h = new EngineHost();
-        var r = h.Send(Allocate((TpmAlgId.Sha1, 0xFFFFFE), (TpmAlgId.Sha256, 0xFFFFFE)));
-        Assert.AreEqual(TpmRc.Pcr, r.Rc);
+        h.Send(Allocate((TpmAlgId.Sha384, 0xFFFFFF)));
+        var before = h.Send(Cmd.Of(TpmCc.GetCapability).U32((uint)TpmCap.Pcrs).U32(0).U32(1)).Parameters;
+        CollectionAssert.AreEqual(Convert.FromHexString("000000000500000004000403ffffff000b03ffffff000c03000000000d03000000"), before);
+        h.Send(Cmd.Of(TpmCc.Shutdown).U16((ushort)TpmSu.Clear));
+        h.Restart();
+        h.Send(Cmd.Of(TpmCc.Startup).U16((ushort)TpmSu.Clear));
+        var after = h.Send(Cmd.Of(TpmCc.GetCapability).U32((uint)TpmCap.Pcrs).U32(0).U32(1)).Parameters;
+        CollectionAssert.AreEqual(Convert.FromHexString("000000000500000004000403ffffff000b03ffffff000c03ffffff000d03000000"), after);
     }
 
     [TestMethod]
-    public void AllocationListingABankTwiceIsValueParameter1()
+    public void AllocationListingABankTwiceUsesTheLastEntry()
     {
         var h = new EngineHost();
-        Assert.AreEqual(TpmRc.Value.ForParameter(1), h.Send(Allocate((TpmAlgId.Sha256, 0xFFFFFF), (TpmAlgId.Sha256, 0xFFFFFF))).Rc);
+        var r = h.Send(Allocate((TpmAlgId.Sha256, 0xFFFFFF), (TpmAlgId.Sha256, 0x00FFFF)));
+        Assert.AreEqual(TpmRc.Success, r.Rc);
+        int o = 5;
+        Assert.AreEqual(24u * 20 + 16u * 32, U32(r.Parameters, ref o));
+    }
+
+    [TestMethod]
+    public void AllocationWithSizeofSelectAboveMaximumIsValueParameter1()
+    {
+        var h = new EngineHost();
+        var cmd = Cmd.Of(TpmCc.PcrAllocate).Handle(TpmRh.Platform).Password().U32(1).U16((ushort)TpmAlgId.Sha256).U8(4).U32(0xFFFFFFFF);
+        Assert.AreEqual(TpmRc.Value.ForParameter(1), h.Send(cmd).Rc);
     }
 
     [TestMethod]
@@ -260,10 +317,10 @@ public sealed class PcrTests
     }
 
     [TestMethod]
-    public void SetAuthValueOnPcrOutsideAuthGroupIsValueHandle1()
+    public void SetAuthValueOnPcrOutsideAuthGroupIsValue()
     {
         var h = new EngineHost();
-        Assert.AreEqual(TpmRc.Value.ForHandle(1), h.Send(Cmd.Of(TpmCc.PcrSetAuthValue).Handle(5).Password().B2("pw")).Rc);
+        Assert.AreEqual(TpmRc.Value, h.Send(Cmd.Of(TpmCc.PcrSetAuthValue).Handle(5).Password().B2("pw")).Rc);
     }
 
     [TestMethod]
@@ -293,5 +350,16 @@ public sealed class PcrTests
         Assert.IsTrue(h.Tpm.TryGetEntity(22, out var e));
         CollectionAssert.AreEqual(policy, e.AuthPolicy);
         Assert.AreEqual(TpmAlgId.Sha256, e.PolicyAlg);
+    }
+
+    [TestMethod]
+    public void VolatileImageCarriesPcrValuesToAnotherInstance()
+    {
+        var h = new EngineHost();
+        h.Send(Extend(16, TpmAlgId.Sha256, D1));
+        var blob = h.Tpm.SerializeVolatile();
+        var other = new EngineHost();
+        other.Tpm.RestoreVolatile(blob);
+        CollectionAssert.AreEqual(Read(h, TpmAlgId.Sha256, 16), Read(other, TpmAlgId.Sha256, 16));
     }
 }

@@ -92,12 +92,13 @@ public static class GetCapability
                 break;
             case TpmCap.Pcrs:
                 {
-                    // The allocation TPM2_PCR_Allocate last set (what the next TPM Reset uses), every implemented bank.
+                    // The allocation in effect, every implemented bank; like libtpms, a pending TPM2_PCR_Allocate
+                    // shows only after the TPM Reset that applies it.
                     f.Response.WriteUInt8(0);
                     f.Response.WriteUInt32((uint)input.Capability);
                     f.Response.WriteUInt32((uint)PcrSubsystem.Banks.Count);
                     foreach (var bank in PcrSubsystem.Banks)
-                        PcrSupport.WritePcrSelection(ref f.Response, bank, PcrSubsystem.SelectSize, tpm.Pcr.AllocatedMask(bank));
+                        PcrSupport.WritePcrSelection(ref f.Response, bank, PcrSubsystem.SelectSize, tpm.Pcr.ActiveMask(bank));
                     break;
                 }
             case TpmCap.TpmProperties:

@@ -7,15 +7,13 @@ namespace Vtpm.Tpm2.Commands.PCR;
 /// <summary>
 /// TPM 2.0 Part 3 §22.5 TPM2_PCR_Allocate (platform authorization): each bank named in the request gets
 /// the given PCRs, banks not named keep their allocation; the result takes effect at the next TPM Reset.
-/// Returns allocationSuccess, maxPCR, sizeNeeded, sizeAvailable. Response codes: TPM_RC_PCR (the new
-/// allocation has PCR 0 (H-CRTM) or PCR 17 (DRTM) in no bank, as the PC Client reference requires),
-/// TPM_RC_VALUE (a bank listed twice), TPM_RC_HASH / TPM_RC_SIZE (selection syntax).
+/// Returns allocationSuccess, maxPCR, sizeNeeded, sizeAvailable. As in libtpms (swtpm), a bank listed
+/// twice takes its last entry and no PCR is required to stay allocated; allocationSuccess is NO only if
+/// the PCR memory could not hold the allocation (never here: every bank has room for 24 PCRs).
+/// Response codes: TPM_RC_HASH / TPM_RC_VALUE / TPM_RC_SIZE (parameter 1: selection syntax).
 /// </summary>
 public static class PcrAllocate
 {
-    const int HcrtmPcr = 0;
-    const int DrtmPcr = 17;
-
     public readonly record struct In(TpmsPcrSelection[] PcrAllocation);
 
     public static TpmRc Parse(ref CommandFrame f, out In input)
@@ -31,17 +29,8 @@ public static class PcrAllocate
         if (rc.IsError) return rc;
         Span<uint> masks = stackalloc uint[4];
         for (int b = 0; b < 4; b++) masks[b] = tpm.Pcr.AllocatedMask(PcrSubsystem.Banks[b]);
-        Span<bool> seen = stackalloc bool[4];
         foreach (var s in input.PcrAllocation)
-        {
-            int b = PcrSubsystem.BankIndex(s.Hash);
-            if (seen[b]) return TpmRc.Value.ForParameter(1);
-            seen[b] = true;
-            masks[b] = s.PcrSelect & ((1u << PcrSubsystem.PcrCount) - 1);
-        }
-        uint any = 0;
-        foreach (uint m in masks) any |= m;
-        if ((any & (1u << HcrtmPcr)) == 0 || (any & (1u << DrtmPcr)) == 0) return TpmRc.Pcr;
+            masks[PcrSubsystem.BankIndex(s.Hash)] = s.PcrSelect & ((1u << PcrSubsystem.PcrCount) - 1);
 
         uint sizeNeeded = PcrSubsystem.SizeNeeded(masks);
         uint sizeAvailable = PcrSubsystem.SizeAvailable;

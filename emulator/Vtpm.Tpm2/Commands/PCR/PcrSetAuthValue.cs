@@ -7,8 +7,8 @@ namespace Vtpm.Tpm2.Commands.PCR;
 
 /// <summary>
 /// TPM 2.0 Part 3 §22.7 TPM2_PCR_SetAuthValue: sets the authValue of the authorization group pcrHandle
-/// belongs to (PCRs 20–22; reset at TPM Reset and Restart). Response codes: TPM_RC_VALUE (handle 1: the
-/// PCR is in no authorization group), TPM_RC_SIZE (auth larger than a digest).
+/// belongs to (PCRs 20–22; reset at TPM Reset and Restart). Response codes: TPM_RC_VALUE (the PCR is in no
+/// authorization group; without a handle number, as the reference answers), TPM_RC_SIZE (auth larger than a digest).
 /// </summary>
 public static class PcrSetAuthValue
 {
@@ -29,7 +29,7 @@ public static class PcrSetAuthValue
     {
         var rc = Parse(ref f, out var input);
         if (rc.IsError) return rc;
-        if (!PcrSubsystem.InAuthGroup((int)input.PcrHandle)) return TpmRc.Value.ForHandle(1);
+        if (!PcrSubsystem.InAuthGroup((int)input.PcrHandle)) return TpmRc.Value;
         tpm.Pcr.SetAuthValue(input.Auth);
         return TpmRc.Success;
     }

@@ -56,8 +56,15 @@ public sealed class PcrSubsystem(Tpm2Engine tpm) : Subsystem(tpm)
 
     public override string Tag => "PCR ";
 
-    /// <summary>pcrUpdateCounter (Part 2 §22.4.2 PCR_Read response).</summary>
+    /// <summary>
+    /// pcrUpdateCounter (Part 3 §22.4): reset only by TPM Reset, kept across Restart and Resume, and
+    /// incremented for every PCR outside the no-increment group that changes, including the PCRs a
+    /// Startup initialises (as libtpms counts: 20 after a TPM Reset).
+    /// </summary>
     public uint UpdateCounter { get; private set; }
+
+    /// <summary>pcrUpdateCounter at the last Shutdown(STATE), kept in permanent state for a TPM Restart.</summary>
+    uint _savedUpdateCounter;
 
     /// <summary>True when TPM2_PCR_Allocate changed the allocation and no TPM Reset applied it yet.</summary>
     public bool AllocationPending => !_allocated.AsSpan().SequenceEqual(_active);
@@ -87,7 +94,7 @@ public sealed class PcrSubsystem(Tpm2Engine tpm) : Subsystem(tpm)
     /// <summary>The PCRs of a bank in the allocation in effect (bit n = PCR n).</summary>
     public uint ActiveMask(TpmAlgId bank) => BankIndex(bank) is int i and >= 0 ? _active[i] : 0;
 
-    /// <summary>The PCRs of a bank in the allocation that the next TPM Reset brings (TPM_CAP_PCRS).</summary>
+    /// <summary>The PCRs of a bank in the allocation that the next TPM Reset brings.</summary>
     public uint AllocatedMask(TpmAlgId bank) => BankIndex(bank) is int i and >= 0 ? _allocated[i] : 0;
 
     /// <summary>Records a new allocation (already validated) to apply at the next TPM Reset.</summary>
@@ -179,6 +186,7 @@ public sealed class PcrSubsystem(Tpm2Engine tpm) : Subsystem(tpm)
     /// <summary>Part 1 §17.6 / PC Client: initial values at TPM Reset and Restart (and for non-saved PCRs at Resume).</summary>
     void Initialize(uint which, byte startupLocality)
     {
+        UpdateCounter += (uint)BitOperations.PopCount(which & ~NoIncrementMask);
         for (int b = 0; b < 4; b++)
         {
             for (int p = 0; p < PcrCount; p++)
@@ -260,6 +268,7 @@ public sealed class PcrSubsystem(Tpm2Engine tpm) : Subsystem(tpm)
         for (int b = 0; b < 4; b++) { w.U32(_allocated[b]); w.U32(_active[b]); }
         w.U16((ushort)_groupPolicyAlg);
         w.Bytes(_groupPolicy);
+        w.U32(_savedUpdateCounter);
     }
 
     public override void ReadPermanent(StateReader r)
@@ -274,6 +283,7 @@ public sealed class PcrSubsystem(Tpm2Engine tpm) : Subsystem(tpm)
         _groupPolicy = r.Bytes(TpmHash.MaxDigestSize);
         if (_groupPolicy.Length != (_groupPolicyAlg == TpmAlgId.Null ? 0 : TpmHash.DigestSize(_groupPolicyAlg)))
             throw new StateFormatException("PCR policy does not match its hash algorithm");
+        _savedUpdateCounter = r.U32();
     }
 
     public override void WriteVolatile(StateWriter w)
@@ -309,6 +319,13 @@ public sealed class PcrSubsystem(Tpm2Engine tpm) : Subsystem(tpm)
         _groupAuth = [];
     }
 
+    public override void OnShutdown(TpmSu shutdownType)
+    {
+        if (shutdownType != TpmSu.State) return;
+        _savedUpdateCounter = UpdateCounter;
+        Tpm.MarkPermanentDirty();
+    }
+
     public override void OnStartup(StartupKind kind)
     {
         byte locality = Tpm.Engine.StartupLocality;
@@ -321,13 +338,13 @@ public sealed class PcrSubsystem(Tpm2Engine tpm) : Subsystem(tpm)
                     _allocated.CopyTo(_active, 0);
                     Tpm.MarkPermanentDirty();
                 }
-                Initialize(AllPcrs, locality);
                 UpdateCounter = 0;
+                Initialize(AllPcrs, locality);
                 _groupAuth = [];
                 break;
             case StartupKind.Restart:
+                UpdateCounter = _savedUpdateCounter;
                 Initialize(AllPcrs, locality);
-                UpdateCounter = 0;
                 _groupAuth = [];
                 break;
             case StartupKind.Resume:
