@@ -72,11 +72,14 @@ public static class Authorization
         // Structure of the area first (handles, attributes, at most one decrypt and one encrypt
         // session: Part 1 §19.6, §21.1), then the authorizations in session order.
         int decrypt = -1, encrypt = -1;
+        int audit = -1;
         for (int s = 0; s < sessions.Length; s++)
         {
-            var rc = CheckSessionShape(tpm, d, sessions, s, ref decrypt, ref encrypt);
+            var rc = CheckSessionShape(tpm, d, sessions, s, ref decrypt, ref encrypt, ref audit);
             if (rc.IsError) return rc;
         }
+        // Exclusivity ends with any command the exclusive audit session does not audit.
+        if (audit < 0 || sessions[audit].Handle != tpm.Sessions.ExclusiveAuditSession) tpm.Sessions.ExclusiveAuditSession = 0;
         for (int s = 0; s < sessions.Length; s++)
         {
             ref var session = ref sessions[s];
@@ -88,7 +91,7 @@ public static class Authorization
         return decrypt >= 0 ? DecryptParameter(tpm.Sessions.Command[decrypt], command, parametersStart) : TpmRc.Success;
     }
 
-    static TpmRc CheckSessionShape(Tpm2Engine tpm, CommandDescriptor d, ReadOnlySpan<AuthSession> sessions, int s, ref int decrypt, ref int encrypt)
+    static TpmRc CheckSessionShape(Tpm2Engine tpm, CommandDescriptor d, ReadOnlySpan<AuthSession> sessions, int s, ref int decrypt, ref int encrypt, ref int audit)
     {
         var a = sessions[s];
         int n = s + 1;
@@ -125,6 +128,16 @@ public static class Authorization
         // Only an HMAC session can audit; auditExclusive and auditReset only go with audit (Part 2 §8.4).
         if ((attributes & TpmaSession.Audit) != 0 ? session.IsPolicy : (attributes & (TpmaSession.AuditExclusive | TpmaSession.AuditReset)) != 0)
             return TpmRc.Attributes.ForSession(n);
+        if ((attributes & TpmaSession.Audit) != 0)
+        {
+            // One audit session per command; auditExclusive asks that no command ran unaudited by this
+            // session since its last one (a first use or auditReset starts afresh).
+            if (audit >= 0) return TpmRc.Attributes.ForSession(n);
+            audit = s;
+            if ((attributes & TpmaSession.AuditExclusive) != 0 && (attributes & TpmaSession.AuditReset) == 0
+                && session.AuditDigest.Length != 0 && tpm.Sessions.ExclusiveAuditSession != a.Handle)
+                return TpmRc.Exclusive;
+        }
         // A session that authorizes nothing must be there for audit or parameter encryption.
         if (a.AuthorizesHandle < 0 && (attributes & (TpmaSession.Audit | TpmaSession.Decrypt | TpmaSession.Encrypt)) == 0)
             return TpmRc.Attributes.ForSession(n);
@@ -204,6 +217,7 @@ public static class Authorization
         // nonceTPMdecrypt || nonceTPMencrypt || sessionAttributes); the extra nonces only in the first
         // session, and only of other sessions.
         var cpHash = ComputeCpHash(tpm, session.AuthHash, d.Code, handles, command[parametersStart..]);
+        c.CpHash = cpHash;
         var key = HmacKey(session, c, c.AuthValue);
         using var hmac = TpmHash.CreateIncrementalHmac(session.AuthHash, key);
         hmac.AppendData(cpHash);
@@ -354,7 +368,10 @@ public static class Authorization
             }
             var c = pending[s];
             var session = c.Session!;
-            byte attributes = (byte)(a.Attributes & ~(byte)TpmaSession.AuditReset);
+            // Attributes are echoed; an audit session is the exclusive audit session once this
+            // command completes, which the response reports with auditExclusive (as swtpm does).
+            byte attributes = a.Attributes;
+            if ((attributes & (byte)TpmaSession.Audit) != 0) attributes |= (byte)TpmaSession.AuditExclusive;
             w.WriteSized16(c.NewNonceTpm);
             w.WriteUInt8(attributes);
             if (session.IsPolicy && session.IsPasswordNeeded && c.AuthHandle is not null)
@@ -363,6 +380,7 @@ public static class Authorization
                 continue;
             }
             var rpHash = ComputeRpHash(session.AuthHash, d.Code, parameters);
+            c.RpHash = rpHash;
             var key = HmacKey(session, c, c.AuthValue);
             using var hmac = TpmHash.CreateIncrementalHmac(session.AuthHash, key);
             hmac.AppendData(rpHash);

@@ -576,6 +576,49 @@ public sealed class SessionTests
         h.Tpm.Sessions.ListHandles(TpmHt.SavedSession, l);
         CollectionAssert.AreEqual(new[] { saved.Handle, 0x02000000u | (loaded.Handle & 0xFFFFFF) }, l);
     }
+
+    [TestMethod]
+    public void AuditDigestExtendsWithCpHashAndRpHash()
+    {
+        var h = new EngineHost();
+        var s = TestSession.Start(h);
+        var digest = new byte[32];
+        for (int i = 0; i < 2; i++)
+        {
+            AuditedGetRandom(h, s);
+            digest = s.HashOf([.. digest, .. s.LastCpHash, .. s.LastRpHash]);
+        }
+        Assert.IsTrue(h.Tpm.Sessions.TryGetLoaded(s.Handle, out var session));
+        CollectionAssert.AreEqual(digest, session.AuditDigest);
+        // auditReset starts the digest again.
+        AuditedGetRandom(h, s, AuditContinue | TpmaSessionBits.AuditReset);
+        CollectionAssert.AreEqual(s.HashOf([.. new byte[32], .. s.LastCpHash, .. s.LastRpHash]), session.AuditDigest);
+    }
+
+    [TestMethod]
+    public void AuditExclusiveHoldsWhileOnlyTheSessionIsUsed()
+    {
+        var h = new EngineHost();
+        var s = TestSession.Start(h);
+        const TpmaSessionBits exclusive = AuditContinue | TpmaSessionBits.AuditExclusive;
+        AuditedGetRandom(h, s, exclusive);
+        AuditedGetRandom(h, s);
+        AuditedGetRandom(h, s, exclusive);
+        Assert.AreEqual(h.Tpm.Sessions.ExclusiveAuditSession, s.Handle);
+    }
+
+    [TestMethod]
+    public void AuditExclusiveAfterUnauditedCommandIsExclusive()
+    {
+        var h = new EngineHost();
+        var s = TestSession.Start(h);
+        AuditedGetRandom(h, s);
+        Assert.AreEqual(TpmRc.Success, h.Send(Cmd.Of(TpmCc.GetRandom).U16(4)).Rc);
+        var cmd = s.Command(TpmCc.GetRandom, [], [], GetRandomParameters(8), AuditContinue | TpmaSessionBits.AuditExclusive);
+        Assert.AreEqual(TpmRc.Exclusive, h.Send(cmd).Rc);
+        // auditReset makes it the exclusive audit session again.
+        AuditedGetRandom(h, s, AuditContinue | TpmaSessionBits.AuditExclusive | TpmaSessionBits.AuditReset);
+    }
 }
 
 /// <summary>Builds a <see cref="TestSession"/> from values the test computed itself.</summary>

@@ -19,6 +19,8 @@ public sealed class TestSession
     public byte[] NonceTpm { get; set; } = [];
     public byte[] NonceCaller { get; private set; } = [];
     public TpmAlgId SymAlg { get; private init; }
+    public byte[] LastCpHash { get; private set; } = [];
+    public byte[] LastRpHash { get; private set; } = [];
     public ushort KeyBits { get; private init; }
 
     int DigestSize => Hash switch { TpmAlgId.Sha1 => 20, TpmAlgId.Sha256 => 32, TpmAlgId.Sha384 => 48, _ => 64 };
@@ -92,6 +94,8 @@ public sealed class TestSession
 
     public static byte[] NameOfHandle(uint handle) => U32(handle);
 
+    public byte[] HashOf(byte[] data) => CryptographicOperations.HashData(HashName, data);
+
     byte[] Key(byte[] authValue) => [.. SessionKey, .. authValue];
 
     /// <summary>Encrypts or decrypts the first TPM2B of a parameter area in place.</summary>
@@ -142,6 +146,7 @@ public sealed class TestSession
         foreach (var n in names) cp.AddRange(n);
         cp.AddRange(parameters);
         var cpHash = CryptographicOperations.HashData(HashName, [.. cp]);
+        LastCpHash = cpHash;
         var hmac = CryptographicOperations.HmacData(HashName, Key(authValue), (byte[])[.. cpHash, .. NonceCaller, .. NonceTpm, (byte)attributes]);
         if (corruptHmac) hmac[0] ^= 1;
         var area = new List<byte>(U32(Handle));
@@ -182,10 +187,13 @@ public sealed class TestSession
         int hmacLength = BinaryPrimitives.ReadUInt16BigEndian(bytes.AsSpan(s + 3 + nonceLength));
         var hmac = bytes.AsSpan(s + 5 + nonceLength, hmacLength).ToArray();
         Assert.AreEqual(bytes.Length, s + 5 + nonceLength + hmacLength, "response ends after the session");
-        Assert.AreEqual((byte)attributes, rspAttributes);
+        // Attributes are echoed; an audit session is reported as the exclusive audit session.
+        var expectedAttributes = (attributes & TpmaSessionBits.Audit) != 0 ? attributes | TpmaSessionBits.AuditExclusive : attributes;
+        Assert.AreEqual((byte)expectedAttributes, rspAttributes);
         Assert.AreEqual(DigestSize, newNonce.Length);
         CollectionAssert.AreNotEqual(NonceTpm, newNonce, "nonceTPM rolls");
         var rpHash = CryptographicOperations.HashData(HashName, [.. U32(0), .. U32((uint)cc), .. parameters]);
+        LastRpHash = rpHash;
         var expected = CryptographicOperations.HmacData(HashName, Key(authValue), (byte[])[.. rpHash, .. newNonce, .. NonceCaller, rspAttributes]);
         CollectionAssert.AreEqual(expected, hmac, "response HMAC");
         NonceTpm = newNonce;

@@ -43,6 +43,12 @@ public sealed class Session
     /// <summary>Set by TPM2_PolicyPassword: the hmac field carries the authValue in the clear.</summary>
     public bool IsPasswordNeeded { get; set; }
 
+    /// <summary>
+    /// Session audit (Part 1 "Session Audit"; read by TPM2_GetSessionAuditDigest, Part 3 §18.5): the audit digest, extended with H(digest || cpHash || rpHash) for
+    /// every command the session audits; empty until the session first audits a command.
+    /// </summary>
+    public byte[] AuditDigest { get; set; } = [];
+
     public bool IsPolicy => SessionType is TpmSe.Policy or TpmSe.Trial;
     public bool IsTrial => SessionType == TpmSe.Trial;
 
@@ -77,6 +83,7 @@ public sealed class Session
         w.Bytes(PolicyDigest);
         w.Bool(IsAuthValueNeeded);
         w.Bool(IsPasswordNeeded);
+        w.Bytes(AuditDigest);
     }
 
     public static Session Read(StateReader r)
@@ -100,6 +107,7 @@ public sealed class Session
             PolicyDigest = r.Bytes(TpmHash.MaxDigestSize),
             IsAuthValueNeeded = r.Bool(),
             IsPasswordNeeded = r.Bool(),
+            AuditDigest = r.Bytes(TpmHash.MaxDigestSize),
         };
         bool symmetricOk = s.SymmetricAlg switch
         {

@@ -49,6 +49,13 @@ public sealed class SessionSubsystem(Tpm2Engine tpm) : Subsystem(tpm)
 
     public override string Tag => "SESS";
 
+    /// <summary>
+    /// The exclusive audit session: the session that audited the last command, as long as no command
+    /// ran without it since (a command with auditExclusive from any other session is TPM_RC_EXCLUSIVE).
+    /// 0 when there is none.
+    /// </summary>
+    public uint ExclusiveAuditSession { get; internal set; }
+
     /// <summary>Per-command scratch for each session of the command being executed, filled by Authorization.</summary>
     internal CommandSession[] Command { get; } = [new(), new(), new()];
 
@@ -143,6 +150,7 @@ public sealed class SessionSubsystem(Tpm2Engine tpm) : Subsystem(tpm)
     public bool Flush(uint handle)
     {
         if (!TryGetSlot(handle, out int slot)) return false;
+        if (ExclusiveAuditSession == handle) ExclusiveAuditSession = 0;
         if (_loaded[slot] is { } s && s.Handle == handle)
         {
             _loaded[slot] = null;
@@ -292,6 +300,14 @@ public sealed class SessionSubsystem(Tpm2Engine tpm) : Subsystem(tpm)
             var c = Command[i];
             if (c.Session is not { } s) continue;
             s.NonceTpm = c.NewNonceTpm;
+            if ((c.Attributes & (byte)TpmaSession.Audit) != 0)
+            {
+                // Part 1 "Session Audit": a first use or auditReset starts a new digest.
+                if (s.AuditDigest.Length == 0 || (c.Attributes & (byte)TpmaSession.AuditReset) != 0)
+                    s.AuditDigest = new byte[TpmHash.DigestSize(s.AuthHash)];
+                s.AuditDigest = TpmHash.Hash(s.AuthHash, [.. s.AuditDigest, .. c.CpHash, .. c.RpHash]);
+                ExclusiveAuditSession = s.Handle;
+            }
             if ((c.Attributes & (byte)TpmaSession.ContinueSession) == 0) Flush(s.Handle);
             else if (s.IsPolicy) s.ResetPolicy();
         }
@@ -308,6 +324,7 @@ public sealed class SessionSubsystem(Tpm2Engine tpm) : Subsystem(tpm)
         Array.Clear(_savedHandle);
         _contextCounter = 1;
         _resetValue = [];
+        ExclusiveAuditSession = 0;
     }
 
     public override void OnStartup(StartupKind kind)
@@ -330,6 +347,7 @@ public sealed class SessionSubsystem(Tpm2Engine tpm) : Subsystem(tpm)
         w.U16(VolatileVersion);
         w.U64(_contextCounter);
         w.Bytes(_resetValue);
+        w.U32(ExclusiveAuditSession);
         w.U8((byte)ActiveCount);
         for (int i = 0; i < MaxActiveSessions; i++)
         {
@@ -358,6 +376,7 @@ public sealed class SessionSubsystem(Tpm2Engine tpm) : Subsystem(tpm)
         Array.Clear(_savedHandle);
         _contextCounter = r.U64();
         _resetValue = r.Bytes(64);
+        ExclusiveAuditSession = r.U32();
         int count = r.U8();
         for (int n = 0; n < count; n++)
         {
@@ -424,6 +443,8 @@ internal sealed class CommandSession
     public byte Attributes;
     public byte[] NonceCaller = [];
     public byte[] NewNonceTpm = [];
+    public byte[] CpHash = [];
+    public byte[] RpHash = [];
 
     /// <summary>The handle this session authorizes, or null (audit/encrypt/decrypt only).</summary>
     public uint? AuthHandle;
@@ -440,6 +461,8 @@ internal sealed class CommandSession
         Attributes = 0;
         NonceCaller = [];
         NewNonceTpm = [];
+        CpHash = [];
+        RpHash = [];
         AuthHandle = null;
         IncludeAuth = false;
         AuthValue = [];
