@@ -288,6 +288,28 @@ public static class DiffSequences
             new("EventSequenceComplete into PCR 16", c => Cmd.Of(TpmCc.EventSequenceComplete).Handle(16u).Handle(c.Handle).Password().Password().B2("").Build(), 0, Match.Rc),
             DiffStep.Of("read SHA-256 PCR 16", PcrRead(TpmAlgId.Sha256, 16), 0, Match.From, 14),
         ]),
+        new("PcrAllocateAndAuth", "PCR_Allocate of all four banks explicitly, effective after _TPM_Init (Part 3 §22.5); PCR_SetAuthValue/Policy",
+        [
+            StartupClear,
+            DiffStep.Of("PCR_Allocate SHA-256 only", Cmd.Of(TpmCc.PcrAllocate).Handle(TpmRh.Platform).Password()
+                .U32(4)
+                .U16((ushort)TpmAlgId.Sha1).U8(3).Bytes([0, 0, 0])
+                .U16((ushort)TpmAlgId.Sha256).U8(3).Bytes([0xFF, 0xFF, 0xFF])
+                .U16((ushort)TpmAlgId.Sha384).U8(3).Bytes([0, 0, 0])
+                .U16((ushort)TpmAlgId.Sha512).U8(3).Bytes([0, 0, 0]), 0, Match.Rc),
+            DiffStep.Of("PCR_Allocate from owner", Cmd.Of(TpmCc.PcrAllocate).Handle(TpmRh.Owner).Password().U32(0), 0x184),
+            DiffStep.Of("extend SHA-1 before the restart", PcrExtend(3, TpmAlgId.Sha1, new byte[20]), 0),
+            DiffStep.Of("Shutdown(CLEAR)", Cmd.Of(TpmCc.Shutdown).U16(0), 0),
+            DiffStep.Cycle(),
+            StartupClear,
+            // Both implement exactly SHA-1/256/384/512, so the allocation answer is the same list.
+            DiffStep.Of("TPM_CAP_PCRS", GetCap(TpmCap.Pcrs, 0, 1), 0),
+            DiffStep.Of("extend SHA-256", PcrExtend(3, TpmAlgId.Sha256, SHA256.HashData("after"u8)), 0),
+            DiffStep.Of("read SHA-256 3", PcrRead(TpmAlgId.Sha256, 3), 0, Match.From, 14),
+            DiffStep.Of("read SHA-1 3 (bank gone: empty selection)", PcrRead(TpmAlgId.Sha1, 3), 0, Match.From, 14),
+            DiffStep.Of("PCR_SetAuthValue PCR 0 (no auth group)", Cmd.Of(TpmCc.PcrSetAuthValue).Handle(0u).Password().B2("pcrpw"), 0x84),
+            DiffStep.Of("PCR_SetAuthPolicy PCR 0 (no policy group)", Cmd.Of(TpmCc.PcrSetAuthPolicy).Handle(TpmRh.Platform).Password().B2(new byte[32]).U16((ushort)TpmAlgId.Sha256).U32(0), 0x3C4),
+        ]),
         new("Sessions", "StartAuthSession (unbound, unsalted HMAC) and FlushContext (Part 3 §11.1, §28.4)",
         [
             StartupClear,
