@@ -121,10 +121,10 @@ public sealed class FuzzTests
                     foreach (var junk in new[] { new byte[] { 0, 0, 0, 0x63 }, new byte[] { 0, 0, 0, 8, 0, 0x7F, 0xFF, 0xFF, 0xFF } })
                     {
                         using var raw = server.Connect(TimeSpan.FromSeconds(5));
-                        raw.SendRaw(junk);
-                        raw.ShutdownSend();
                         try
                         {
+                            raw.SendRaw(junk);
+                            raw.ShutdownSend();
                             while (true) raw.ReceiveResponse();
                         }
                         catch (TpmDisconnectedException) { }

@@ -30,6 +30,23 @@ public sealed class InteropBasicsTests
 
     [TestMethod]
     [DynamicData(nameof(InteropTpm.Targets), typeof(InteropTpm))]
+    public void GetCapAnswersEveryGroupTheToolKnows(string target)
+    {
+        using var t = InteropTpm.Start(target);
+        var groups = System.Text.RegularExpressions.Regex.Matches(t.Run("tpm2_getcap", "-l").Stdout, @"^-\s*(\S+)\s*$", RegexOptions.Multiline)
+            .Select(m => m.Groups[1].Value).ToList();
+        Assert.AreEqual(13, groups.Count, string.Join(", ", groups));
+        foreach (var g in groups)
+        {
+            var r = t.Run("tpm2_getcap", g);
+            // Each group prints YAML; the handle groups may be empty on a fresh TPM, the others never are.
+            if (!g.StartsWith("handles-", StringComparison.Ordinal) || g is "handles-permanent" or "handles-pcr")
+                Assert.IsFalse(string.IsNullOrWhiteSpace(r.Stdout), $"tpm2_getcap {g} printed nothing");
+        }
+    }
+
+    [TestMethod]
+    [DynamicData(nameof(InteropTpm.Targets), typeof(InteropTpm))]
     public void GetCapReportsAlgorithmsCommandsCurvesAndProperties(string target)
     {
         using var t = InteropTpm.Start(target);

@@ -27,11 +27,10 @@ public sealed class InteropNvTests
         t.Run("tpm2_nvwrite", Index, "-i", t.File("d.bin", data));
         t.Run("tpm2_nvread", Index, "-s", data.Length.ToString(CultureInfo.InvariantCulture), "-o", t.PathOf("out.bin"));
         CollectionAssert.AreEqual(data, t.Read("out.bin"));
-        t.Run("tpm2_nvwrite", Index, "-i", t.File("d2.bin", "XY"u8.ToArray()), "--offset", "3");
+        t.Run("tpm2_nvwrite", Index, "-i", t.File("d2.bin", "XY"u8.ToArray()), "--offset=3");
         t.Run("tpm2_nvread", Index, "-C", "o", "-s", "9", "-o", t.PathOf("out2.bin"));
         CollectionAssert.AreEqual("helXY, nv"u8.ToArray(), t.Read("out2.bin"));
-        // Writing past the end: TPM_RC_NV_RANGE (0x146).
-        InteropTpm.AssertRc(t.Fail("tpm2_nvwrite", Index, "-i", t.File("big.bin", new byte[8]), "--offset", "30"), 0x146);
+        // (Writing past the end is refused by tpm2_nvwrite itself; the differential NvOrdinary sequence sends it raw.)
 
         pub = t.Run("tpm2_nvreadpublic", Index).Stdout;
         Assert.AreEqual(0x60006ul | TpmaNvWritten, Attributes(pub), "TPMA_NV_WRITTEN after the write");

@@ -63,9 +63,23 @@ public sealed partial class InteropTpm : IDisposable
 
     public byte[] Read(string name) => System.IO.File.ReadAllBytes(Path.Combine(WorkDir, name));
 
-    public ToolResult Run(string tool, params string[] args) => Tools.Run(tool, args);
+    public ToolResult Run(string tool, params string[] args) => WithServerOutput(() => Tools.Run(tool, args));
 
-    public ToolResult Fail(string tool, params string[] args) => Tools.Fail(tool, args);
+    public ToolResult Fail(string tool, params string[] args) => WithServerOutput(() => Tools.Fail(tool, args));
+
+    /// <summary>Adds what the server printed (and whether it is still alive) to a tool failure.</summary>
+    ToolResult WithServerOutput(Func<ToolResult> run)
+    {
+        try
+        {
+            return run();
+        }
+        catch (ToolFailedException e)
+        {
+            string state = Server.Process.HasExited ? $"server EXITED with code {Server.Process.ExitCode}" : "server still running";
+            throw new ToolFailedException(e.Result, $"{e.Message.Split('\n')[0]} ({Server.Target}, {state}); server output:\n{Server.Output}\n---");
+        }
+    }
 
     /// <summary>Power cycle (_TPM_Init) through the transport, then tpm2_startup -c.</summary>
     public void Reboot()

@@ -16,7 +16,11 @@ public static class Executables
         }
     }
 
-    /// <summary>Our emulator: <c>VTPM_EXE</c> if set, else <c>bin/vtpm</c> (the launcher build.sh writes), else the Release or Debug build output.</summary>
+    /// <summary>
+    /// Our emulator: <c>VTPM_EXE</c> if set; else the build output of the same configuration as the running
+    /// test assembly (so a Debug test run never picks up a stale Release build); else <c>bin/vtpm</c> (the
+    /// launcher build.sh writes, which runs the Release build); else the other configuration's output.
+    /// </summary>
     public static string Vtpm()
     {
         var env = Environment.GetEnvironmentVariable("VTPM_EXE");
@@ -25,21 +29,20 @@ public static class Executables
             return File.Exists(env) ? env : throw new FileNotFoundException($"VTPM_EXE={env} does not exist");
         }
         string root = RepoRoot;
-        string[] candidates =
-        [
-            Path.Combine(root, "bin", "vtpm"),
-            Path.Combine(root, "emulator", "Vtpm.Emulator", "bin", "Release", "net10.0", "vtpm"),
-            Path.Combine(root, "emulator", "Vtpm.Emulator", "bin", "Debug", "net10.0", "vtpm"),
-        ];
+        string Output(string configuration) => Path.Combine(root, "emulator", "Vtpm.Emulator", "bin", configuration, "net10.0", "vtpm");
+        string mine = AppContext.BaseDirectory.Contains($"{Path.DirectorySeparatorChar}Debug{Path.DirectorySeparatorChar}", StringComparison.Ordinal) ? "Debug" : "Release";
+        string other = mine == "Debug" ? "Release" : "Debug";
+        string launcher = Path.Combine(root, "bin", "vtpm");
+        var candidates = new List<string> { Output(mine) };
+        if (File.Exists(Output("Release"))) candidates.Add(launcher); // the launcher is only usable with a Release build
+        candidates.Add(Output(other));
         foreach (var c in candidates)
         {
-            // The launcher is useless if the build it points to is missing.
-            if (c.EndsWith(Path.Combine("bin", "vtpm"), StringComparison.Ordinal) && c == candidates[0]
-                && !File.Exists(candidates[1])) continue;
             if (File.Exists(c)) return c;
         }
         throw new FileNotFoundException(
-            "vtpm executable not found; looked for " + string.Join(", ", candidates) + ". Run ./build.sh (or ./build.sh test) first.");
+            "vtpm executable not found; looked for " + string.Join(", ", candidates.Append(launcher).Distinct()) +
+            ". Run ./build.sh (or ./build.sh test, which builds it) first.");
     }
 
     /// <summary>A program from PATH, e.g. swtpm or tpm2_getrandom.</summary>

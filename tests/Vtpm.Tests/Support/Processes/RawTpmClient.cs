@@ -66,14 +66,24 @@ public sealed class RawTpmClient : IDisposable
                 bytes = bytes[n..];
             }
         }
-        catch (SocketException e) when (e.SocketErrorCode is SocketError.ConnectionReset or SocketError.Shutdown or SocketError.ConnectionAborted)
+        catch (SocketException e) when (e.SocketErrorCode is SocketError.ConnectionReset or SocketError.Shutdown or SocketError.ConnectionAborted or SocketError.NotConnected)
         {
             throw new TpmDisconnectedException($"send failed: {e.SocketErrorCode}");
         }
     }
 
     /// <summary>Half-closes the connection: the server sees end of input.</summary>
-    public void ShutdownSend() => _socket.Shutdown(SocketShutdown.Send);
+    public void ShutdownSend()
+    {
+        try
+        {
+            _socket.Shutdown(SocketShutdown.Send);
+        }
+        catch (SocketException e)
+        {
+            throw new TpmDisconnectedException($"shutdown failed: {e.SocketErrorCode}");
+        }
+    }
 
     /// <summary>Reads one response in the channel's framing.</summary>
     public byte[] ReceiveResponse()

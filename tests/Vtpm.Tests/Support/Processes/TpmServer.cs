@@ -24,6 +24,9 @@ public sealed partial class TpmServer : IDisposable
     public string StateDir { get; }
     public Process Process { get; }
 
+    /// <summary>The program and arguments, for messages.</summary>
+    public string CommandLine => Process.StartInfo.FileName + " " + string.Join(' ', Process.StartInfo.ArgumentList);
+
     /// <summary>The tpm2-tools TCTI string for this server.</summary>
     public string Tcti => Target.Protocol == TpmProtocol.Mssim
         ? $"mssim:host=127.0.0.1,port={Port}"
@@ -133,11 +136,11 @@ public sealed partial class TpmServer : IDisposable
                 string output = Output;
                 if (output.Contains("in use", StringComparison.OrdinalIgnoreCase) || output.Contains("bind", StringComparison.OrdinalIgnoreCase))
                     throw new PortClashException(output);
-                throw new InvalidOperationException($"{Target} exited with code {Process.ExitCode} before answering:\n{output}");
+                throw new InvalidOperationException($"{Target} exited with code {Process.ExitCode} before answering\n  command: {CommandLine}\n  output:\n{output}");
             }
             if (CanConnect(Port) && CanConnect(ControlPort)) return;
             if (sw.Elapsed > timeout)
-                throw new TimeoutException($"{Target} did not accept connections on {Port}/{ControlPort} within {timeout.TotalSeconds} s:\n{Output}");
+                throw new TimeoutException($"{Target} did not accept connections on {Port}/{ControlPort} within {timeout.TotalSeconds} s\n  command: {CommandLine}\n  output:\n{Output}");
             Thread.Sleep(50);
         }
     }
