@@ -227,7 +227,8 @@ public sealed partial class Tpm2Engine
     /// <summary>The Name of any handle (Part 1 §16): for entities without a public area, the handle itself.</summary>
     public byte[] GetName(uint handle)
     {
-        if (TryGetEntity(handle, out var e) && e.Name is { Length: > 0 }) return e.Name;
+        // An entity's own Name wins even when empty (sequence objects have nameAlg NULL, Part 1 §16).
+        if (TryGetEntity(handle, out var e)) return e.Name ?? [];
         return GetNameOfHandle(handle);
     }
 

@@ -5,7 +5,7 @@ using Vtpm.Tpm2.State;
 using Vtpm.Wire;
 using Vtpm.Wire.Tpm2;
 
-namespace Vtpm.Tests.Random;
+namespace Vtpm.Tests.RandomNumbers;
 
 [TestClass]
 public sealed class RandomTests

@@ -6,7 +6,8 @@ namespace Vtpm.Tpm2.Commands.Startup;
 
 /// <summary>
 /// TPM 2.0 Part 3 §9.4 TPM2_Shutdown: records an orderly shutdown; with TPM_SU_STATE also writes the
-/// save-state image a later Startup(STATE) resumes from. Response codes: TPM_RC_VALUE (bad type).
+/// save-state image a later Startup(STATE) resumes from. Response codes: TPM_RC_VALUE (bad type),
+/// TPM_RC_TYPE (Shutdown(STATE) while a PCR allocation is pending).
 /// </summary>
 public static class Shutdown
 {
@@ -26,6 +27,9 @@ public static class Shutdown
     {
         var rc = Parse(ref f, out var input);
         if (rc.IsError) return rc;
+        // A pending PCR_Allocate only takes effect at a TPM Reset, so a state image would carry banks that
+        // no longer match; the reference (and swtpm) refuse Shutdown(STATE) then.
+        if (input.ShutdownType == TpmSu.State && tpm.Pcr.AllocationPending) return TpmRc.Type.ForParameter(1);
         tpm.NotifyShutdown(input.ShutdownType);
         if (input.ShutdownType == TpmSu.State) tpm.SaveStateImage();
         else tpm.DeleteStateImage();

@@ -26,6 +26,9 @@ public sealed class EngineSubsystem(Tpm2Engine tpm) : Subsystem(tpm)
     /// <summary>Set at _TPM_Init when the previous run ended without TPM2_Shutdown (Part 1 §12.2.3).</summary>
     public bool LastShutdownWasDisorderly { get; private set; }
 
+    /// <summary>A new TPM has never run: its first start is not after a power loss.</summary>
+    public override void Manufacture() => OrderlyShutdown = TpmSu.Clear;
+
     public override void WritePermanent(StateWriter w)
     {
         w.U32(PermanentFormat);
