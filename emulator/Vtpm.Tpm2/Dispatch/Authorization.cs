@@ -18,7 +18,8 @@ public static class Authorization
     public static TpmRc ParseSessionArea(ref TpmReader r, scoped Span<AuthSession> sessions, out int count)
     {
         count = 0;
-        if (!r.TryReadUInt32(out uint authSize)) return TpmRc.Authsize;
+        // No room for authorizationSize at all is an unmarshalling failure, as the reference reports it.
+        if (!r.TryReadUInt32(out uint authSize)) return TpmRc.Insufficient;
         // The smallest session is 9 bytes (handle, two empty TPM2Bs, attributes).
         if (authSize < 9 || authSize > r.Remaining) return TpmRc.Authsize;
         int end = r.Position + (int)authSize;
@@ -334,7 +335,8 @@ public static class Authorization
         for (int s = 0; s < sessions.Length; s++)
         {
             if (pending[s].Session is not { } session) continue;
-            var nonce = new byte[TpmHash.DigestSize(session.AuthHash)];
+            // A rolled nonceTPM keeps the size the session started with (see SessionSubsystem.Create).
+            var nonce = new byte[session.NonceTpm.Length];
             tpm.Random.Generate(nonce);
             pending[s].NewNonceTpm = nonce;
             // A command may change the authValue it was authorized with (HierarchyChangeAuth,

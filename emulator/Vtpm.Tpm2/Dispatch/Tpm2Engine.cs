@@ -88,6 +88,9 @@ public sealed partial class Tpm2Engine
             InFailureMode = false;
             FailureReason = null;
             LoadPermanent();
+            // Verify the save-state image now too: a damaged one must stop the instance at start, naming
+            // the file, rather than surface only when a Startup(STATE) comes (the store checks integrity).
+            _ = _store.Load(StateBlobKind.SaveState);
             foreach (var s in _subsystems) s.OnInit();
             var vol = _store.Load(StateBlobKind.Volatile);
             if (vol is not null)

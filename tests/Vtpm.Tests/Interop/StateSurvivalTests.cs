@@ -112,8 +112,8 @@ public sealed class StateSurvivalTests
             var exit = again.WaitForExit(TimeSpan.FromSeconds(3));
             if (exit is null)
             {
-                var started = TpmServer.Start("vtpm-swtpm", dir);
                 again.Stop();
+                var started = TpmServer.Start("vtpm-swtpm", dir);
                 using (started)
                 {
                     var rc = Send(started, Cmd.Of(TpmCc.Startup).U16((ushort)TpmSu.State)).Rc;

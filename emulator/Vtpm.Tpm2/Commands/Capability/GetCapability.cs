@@ -65,7 +65,15 @@ public static class GetCapability
                     var list = new List<uint>();
                     foreach (var s in tpm.Subsystems) s.ListHandles(type, list);
                     if (type == TpmHt.Permanent) list.AddRange(CapabilitySupport.PermanentHandles);
-                    foreach (uint h in list) if (HandleKinds.TypeOf(h) == type && h >= p) set.Add(h);
+                    foreach (uint h in list)
+                    {
+                        // Saved sessions are reported by slot in the HMAC-session range (as the reference and
+                        // swtpm do), so for them only the low 24 bits order and filter.
+                        bool wanted = type == TpmHt.SavedSession
+                            ? HandleKinds.TypeOf(h) == TpmHt.LoadedSession && (h & 0xFFFFFF) >= (p & 0xFFFFFF)
+                            : HandleKinds.TypeOf(h) == type && h >= p;
+                        if (wanted) set.Add(h);
+                    }
                     WriteU32List(ref f.Response, input.Capability, [.. set], count, CapabilitySupport.MaxCapHandles, w);
                     break;
                 }

@@ -117,7 +117,7 @@ public sealed class Session
             _ => false,
         };
         if (!symmetricOk) throw new StateFormatException($"bad session symmetric {s.SymmetricAlg}/{s.SymmetricKeyBits}/{s.SymmetricMode}");
-        if (s.NonceTpm.Length != TpmHash.DigestSize(hash)) throw new StateFormatException("session nonce of the wrong size");
+        if (s.NonceTpm.Length < 16 || s.NonceTpm.Length > TpmHash.DigestSize(hash)) throw new StateFormatException("session nonce of the wrong size");
         return s;
     }
 }

@@ -121,7 +121,9 @@ public sealed class SessionSubsystem(Tpm2Engine tpm) : Subsystem(tpm)
         if (slot < 0) return TpmRc.SessionHandles;
 
         int digestSize = TpmHash.DigestSize(authHash);
-        var nonceTpm = new byte[digestSize];
+        // The reference sizes nonceTPM like nonceCaller (16 bytes up to the digest size) and keeps that
+        // size for the life of the session; swtpm answers the same.
+        var nonceTpm = new byte[nonceCaller.Length];
         Tpm.Random.Generate(nonceTpm);
         // Part 1 §19.6.8: sessionKey = KDFa(sessionAlg, bind.authValue || salt, "ATH", nonceTPM,
         // nonceCaller, digestSize·8); empty when neither bind nor salt is given. Unsalted here.
