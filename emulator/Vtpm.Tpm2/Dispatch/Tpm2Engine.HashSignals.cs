@@ -69,8 +69,7 @@ public sealed partial class Tpm2Engine
             for (int i = 0; i < _hashSignal.Length; i++) digests[TpmHash.Implemented[i]] = _hashSignal[i].GetHashAndReset();
             DisposeHashSignal();
             LastHashSignalDigests = digests;
-            // TODO(pcr): the PCR subsystem has no API yet; once it exposes one, reset and extend here:
-            // IsStarted ? PCR 17 (DRTM) : PCR 0 (H-CRTM, and record startup locality 4), per Part 3 §6.5.
+            Pcr.HashSignalEnd(digests, IsStarted);
             return true;
         }
     }

@@ -34,6 +34,8 @@ public static class Startup
         StartupKind kind;
         if (input.StartupType == TpmSu.State)
         {
+            // An H-CRTM measurement must land in PCR 0, which a Resume would restore instead (Part 3 §6.5).
+            if (tpm.Pcr.HcrtmPending) return TpmRc.Value.ForParameter(1);
             if (!afterShutdownState || !tpm.LoadStateImage()) return TpmRc.Value.ForParameter(1);
             kind = StartupKind.Resume;
         }

@@ -183,6 +183,41 @@ public sealed class PcrSubsystem(Tpm2Engine tpm) : Subsystem(tpm)
         Changed(pcr);
     }
 
+    // An H-CRTM measurement (_TPM_Hash_End before TPM2_Startup), applied to PCR 0 by the next Startup.
+    IReadOnlyDictionary<TpmAlgId, byte[]>? _hcrtmDigests;
+
+    /// <summary>True while an H-CRTM measurement waits for TPM2_Startup.</summary>
+    public bool HcrtmPending => _hcrtmDigests is not null;
+
+    /// <summary>
+    /// _TPM_Hash_End (Part 3 §6.5). After Startup this is a DRTM event: the dynamic PCRs 17–22 reset to zero
+    /// (PC Client) and PCR 17 is extended with the sequence digest of each bank. Before Startup it is an
+    /// H-CRTM event: the next Startup(CLEAR) starts PCR 0 at 0…04 (the H-CRTM locality) and extends it.
+    /// </summary>
+    public void HashSignalEnd(IReadOnlyDictionary<TpmAlgId, byte[]> digests, bool started)
+    {
+        if (!started)
+        {
+            _hcrtmDigests = digests;
+            return;
+        }
+        for (int p = 17; p <= 22; p++) ResetPcr(p);
+        foreach (var (bank, digest) in digests) Extend(17, bank, digest);
+        Changed(17);
+    }
+
+    void ApplyHcrtm()
+    {
+        if (_hcrtmDigests is not { } digests) return;
+        for (int b = 0; b < 4; b++)
+        {
+            Array.Clear(_values[b][0]);
+            _values[b][0][^1] = 4;
+        }
+        foreach (var (bank, digest) in digests) Extend(0, bank, digest);
+        _hcrtmDigests = null;
+    }
+
     /// <summary>Part 1 §17.6 / PC Client: initial values at TPM Reset and Restart (and for non-saved PCRs at Resume).</summary>
     void Initialize(uint which, byte startupLocality)
     {
@@ -316,6 +351,7 @@ public sealed class PcrSubsystem(Tpm2Engine tpm) : Subsystem(tpm)
         // Power on: RAM is gone; nothing is valid until Startup, which initialises every PCR.
         Initialize(AllPcrs, 0);
         UpdateCounter = 0;
+        _hcrtmDigests = null;
         _groupAuth = [];
     }
 
@@ -340,11 +376,13 @@ public sealed class PcrSubsystem(Tpm2Engine tpm) : Subsystem(tpm)
                 }
                 UpdateCounter = 0;
                 Initialize(AllPcrs, locality);
+                ApplyHcrtm();
                 _groupAuth = [];
                 break;
             case StartupKind.Restart:
                 UpdateCounter = _savedUpdateCounter;
                 Initialize(AllPcrs, locality);
+                ApplyHcrtm();
                 _groupAuth = [];
                 break;
             case StartupKind.Resume:
