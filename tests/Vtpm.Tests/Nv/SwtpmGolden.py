@@ -2,23 +2,7 @@
 """Builds the command sequence of SwtpmGoldenTests (cmds.txt) and, given a swtpm data port, records its responses (sw.out).
 Usage: python3 SwtpmGolden.py [PORT]  (swtpm socket --tpm2 --server type=tcp,port=PORT --flags not-need-init,startup-clear)"""
 import struct, sys
-OWNER=0x40000001; LOCKOUT=0x4000000A; ENDORSE=0x4000000B; PLATFORM=0x4000000C; PLATNV=0x4000000D; PW=0x40000009
-def cmd(cc, handles=(), nauth=0, params=b'', auths=None):
-    body=b''.join(struct.pack('>I',h) for h in handles)
-    tag=0x8001
-    if nauth:
-        tag=0x8002
-        auths = auths or [b'']*nauth
-        area=b''.join(struct.pack('>IHBH',PW,0,1,len(a))+a for a in auths)
-        body+=struct.pack('>I',len(area))+area
-    body+=params
-    return struct.pack('>HII',tag,10+len(body),cc)+body
-def b2(b): return struct.pack('>H',len(b))+b
-def nvpub(idx, attrs, size, alg=0x0B, pol=b''):
-    p=struct.pack('>IHI',idx,alg,attrs)+b2(pol)+struct.pack('>H',size)
-    return b2(p)
-OR=1<<17; OW=1<<1; AR=1<<18; AW=1<<2; PPR=1<<16; PPW=1; PC=1<<30
-NT=lambda t: t<<4
+from swtpm_golden_lib import *
 I=0x01500010
 cmds=[]
 def add(c): cmds.append(c.hex())
@@ -113,16 +97,4 @@ for i in range(7): add(cmd(RP,[I+i]))
 add(cmd(0x124,[PLATFORM],1))
 add(cmd(0x125,[PLATFORM],1))
 add(cmd(0x124,[OWNER],1))
-open("cmds.txt","w").write("\n".join(cmds)+"\n")
-if len(sys.argv) > 1:
-    import socket
-    s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
-    out = []
-    for c in cmds:
-        s.sendall(bytes.fromhex(c))
-        hdr = b""
-        while len(hdr) < 10: hdr += s.recv(10 - len(hdr))
-        n = int.from_bytes(hdr[2:6], "big"); rest = b""
-        while len(rest) < n - 10: rest += s.recv(n - 10 - len(rest))
-        out.append((hdr + rest).hex())
-    open("sw.out", "w").write("\n".join(out) + "\n")
+record(cmds, "cmds.txt", sys.argv, "sw.out")

@@ -1,22 +1,7 @@
 #!/usr/bin/env python3
 """Builds the second command sequence of SwtpmGoldenTests (DA, PIN, enables, locks) into cmds2.txt and, given a swtpm data port, records its responses (sw2.out)."""
 import struct, sys
-OWNER=0x40000001; LOCKOUT=0x4000000A; ENDORSE=0x4000000B; PLATFORM=0x4000000C; PLATNV=0x4000000D; PW=0x40000009
-def cmd(cc, handles=(), nauth=0, params=b'', auths=None):
-    body=b''.join(struct.pack('>I',h) for h in handles)
-    tag=0x8001
-    if nauth:
-        tag=0x8002
-        auths = auths or [b'']*nauth
-        area=b''.join(struct.pack('>IHBH',PW,0,1,len(a))+a for a in auths)
-        body+=struct.pack('>I',len(area))+area
-    body+=params
-    return struct.pack('>HII',tag,10+len(body),cc)+body
-def b2(b): return struct.pack('>H',len(b))+b
-def nvpub(idx, attrs, size, alg=0x0B, pol=b''):
-    return b2(struct.pack('>IHI',idx,alg,attrs)+b2(pol)+struct.pack('>H',size))
-OR=1<<17; OW=1<<1; AR=1<<18; AW=1<<2; PPR=1<<16; PPW=1; PC=1<<30; NODA=1<<25; PD=1<<10; GL=1<<15
-NT=lambda t: t<<4
+from swtpm_golden_lib import *
 I=0x01500100
 cmds=[]
 def add(c): cmds.append(c.hex())
@@ -77,16 +62,4 @@ add(cmd(0x12A,[OWNER],1,b2(b'')+nvpub(I+9,OR|OW,8),[b'o']))
 add(cmd(0x122,[OWNER,I+9],1,b'',[b'bad']))
 add(cmd(0x122,[OWNER,I+9],1,b'',[b'o']))
 add(cmd(0x124,[PLATFORM],1))
-open("cmds2.txt","w").write("\n".join(cmds)+"\n")
-if len(sys.argv) > 1:
-    import socket
-    s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
-    out = []
-    for c in cmds:
-        s.sendall(bytes.fromhex(c))
-        hdr = b""
-        while len(hdr) < 10: hdr += s.recv(10 - len(hdr))
-        n = int.from_bytes(hdr[2:6], "big"); rest = b""
-        while len(rest) < n - 10: rest += s.recv(n - 10 - len(rest))
-        out.append((hdr + rest).hex())
-    open("sw2.out", "w").write("\n".join(out) + "\n")
+record(cmds, "cmds2.txt", sys.argv, "sw2.out")

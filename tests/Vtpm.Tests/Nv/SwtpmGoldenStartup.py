@@ -1,26 +1,10 @@
 #!/usr/bin/env python3
 """Builds the third command sequence of SwtpmGoldenTests (STCLEAR attributes, enables and DA across Resume, Restart and power loss) into cmds3.txt and, given a swtpm data port (control port = PORT+1, for CMD_INIT), records its responses (sw3.out). A line INIT is a power cycle."""
 import struct, sys
-OWNER=0x40000001; LOCKOUT=0x4000000A; ENDORSE=0x4000000B; PLATFORM=0x4000000C; PLATNV=0x4000000D; PW=0x40000009
-def cmd(cc, handles=(), nauth=0, params=b'', auths=None):
-    body=b''.join(struct.pack('>I',h) for h in handles)
-    tag=0x8001
-    if nauth:
-        tag=0x8002
-        auths = auths or [b'']*nauth
-        area=b''.join(struct.pack('>IHBH',PW,0,1,len(a))+a for a in auths)
-        body+=struct.pack('>I',len(area))+area
-    body+=params
-    return struct.pack('>HII',tag,10+len(body),cc)+body
-def b2(b): return struct.pack('>H',len(b))+b
-def nvpub(idx, attrs, size, alg=0x0B, pol=b''):
-    return b2(struct.pack('>IHI',idx,alg,attrs)+b2(pol)+struct.pack('>H',size))
-OR=1<<17; OW=1<<1; AR=1<<18; AW=1<<2; PPR=1<<16; PPW=1; PC=1<<30; NODA=1<<25; WSTC=1<<14; WDEF=1<<13; RSTC=1<<31; CSTC=1<<27; GL=1<<15
-NT=lambda t: t<<4
+from swtpm_golden_lib import *
 I=0x01500200
 cmds=[]
 def add(c): cmds.append(c.hex())
-INIT='INIT'
 SD=lambda su: cmd(0x145,[],0,struct.pack('>H',su))
 SU=lambda su: cmd(0x144,[],0,struct.pack('>H',su))
 DEF=0x12A; W=0x137; R=0x14E; RP=0x169
@@ -89,25 +73,4 @@ add(cmd(0x139,[LOCKOUT],1,b'',[b'bad']))
 add(SD(0)); cmds.append(INIT); add(SU(0))
 add(cmd(0x139,[LOCKOUT],1))
 add(SD(1)); add(SD(0))
-open("cmds3.txt","w").write("\n".join(cmds)+"\n")
-if len(sys.argv) > 1:
-    import socket
-    port=int(sys.argv[1])
-    s = socket.create_connection(("127.0.0.1", port))
-    out = []
-    for c in cmds:
-        if c == INIT:
-            s.close()
-            ctl = socket.create_connection(("127.0.0.1", port+1))
-            ctl.sendall(struct.pack('>II', 2, 0))
-            resp = ctl.recv(4); ctl.close()
-            out.append('INIT' + resp.hex())
-            s = socket.create_connection(("127.0.0.1", port))
-            continue
-        s.sendall(bytes.fromhex(c))
-        hdr = b""
-        while len(hdr) < 10: hdr += s.recv(10 - len(hdr))
-        n = int.from_bytes(hdr[2:6], "big"); rest = b""
-        while len(rest) < n - 10: rest += s.recv(n - 10 - len(rest))
-        out.append((hdr + rest).hex())
-    open("sw3.out", "w").write("\n".join(out) + "\n")
+record(cmds, "cmds3.txt", sys.argv, "sw3.out")
