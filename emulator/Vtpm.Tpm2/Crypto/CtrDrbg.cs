@@ -41,6 +41,7 @@ public sealed class CtrDrbg : IDisposable
         CryptographicOperations.ZeroMemory(input);
         Array.Clear(_key);
         Array.Clear(_v);
+        _aes.Key = _key;
         Update(seed);
         CryptographicOperations.ZeroMemory(seed);
         ReseedCounter = 1;
@@ -69,19 +70,25 @@ public sealed class CtrDrbg : IDisposable
             DerivationFunction(additionalInput, additional);
             Update(additional);
         }
-        Span<byte> block = stackalloc byte[BlockLength];
-        _aes.Key = _key;
-        int done = 0;
-        while (done < output.Length)
+        // The output blocks E(K, V+1..V+n) and the following Update's E(K, V+n+1..V+n+3) use the same key,
+        // so one ECB call over consecutive counter blocks computes both (a TPM-sized request costs one call).
+        int outBlocks = (output.Length + BlockLength - 1) / BlockLength;
+        int total = outBlocks * BlockLength + SeedLength;
+        byte[]? rented = null;
+        Span<byte> stream = total <= 1024 ? stackalloc byte[total] : (rented = System.Buffers.ArrayPool<byte>.Shared.Rent(total)).AsSpan(0, total);
+        for (int i = 0; i < total; i += BlockLength)
         {
             Increment(_v);
-            _aes.EncryptEcb(_v, block, PaddingMode.None);
-            int n = Math.Min(BlockLength, output.Length - done);
-            block[..n].CopyTo(output[done..]);
-            done += n;
+            _v.CopyTo(stream[i..]);
         }
-        CryptographicOperations.ZeroMemory(block);
-        Update(additional);
+        _aes.EncryptEcb(stream, stream, PaddingMode.None);
+        stream[..output.Length].CopyTo(output);
+        // CTR_DRBG_Update(additional, K, V) with the blocks already encrypted.
+        var temp = stream[(outBlocks * BlockLength)..];
+        for (int i = 0; i < SeedLength; i++) temp[i] ^= additional[i];
+        SetKeyAndV(temp);
+        CryptographicOperations.ZeroMemory(stream);
+        if (rented is not null) System.Buffers.ArrayPool<byte>.Shared.Return(rented);
         ReseedCounter++;
     }
 
@@ -89,16 +96,23 @@ public sealed class CtrDrbg : IDisposable
     void Update(ReadOnlySpan<byte> providedData)
     {
         Span<byte> temp = stackalloc byte[SeedLength];
-        _aes.Key = _key;
         for (int i = 0; i < SeedLength; i += BlockLength)
         {
             Increment(_v);
-            _aes.EncryptEcb(_v, temp.Slice(i, BlockLength), PaddingMode.None);
+            _v.CopyTo(temp[i..]);
         }
+        _aes.EncryptEcb(temp, temp, PaddingMode.None);
         for (int i = 0; i < SeedLength; i++) temp[i] ^= providedData[i];
-        temp[..KeyLength].CopyTo(_key);
-        temp[KeyLength..].CopyTo(_v);
+        SetKeyAndV(temp);
         CryptographicOperations.ZeroMemory(temp);
+    }
+
+    /// <summary>(K, V) from seedlen bytes; the cipher is re-keyed once here, not on every use.</summary>
+    void SetKeyAndV(ReadOnlySpan<byte> seed)
+    {
+        seed[..KeyLength].CopyTo(_key);
+        seed[KeyLength..SeedLength].CopyTo(_v);
+        _aes.Key = _key;
     }
 
     /// <summary>V = (V + 1) mod 2^blocklen, big-endian.</summary>
