@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using Vtpm.Tpm2.Crypto;
+using Vtpm.Tpm2.Subsystems;
 using Vtpm.Wire.Tpm2;
 
 namespace Vtpm.Tpm2.Dispatch;
@@ -12,6 +13,12 @@ namespace Vtpm.Tpm2.Dispatch;
 public sealed partial class Tpm2Engine
 {
     IncrementalHash[]? _hashSignal;
+
+    /// <summary>The PC Client DRTM PCR.</summary>
+    public const int DrtmPcr = 17;
+
+    /// <summary>An H-CRTM sequence completed since _TPM_Init and before TPM2_Startup: its digests, per bank.</summary>
+    internal IReadOnlyDictionary<TpmAlgId, byte[]>? PendingHcrtm { get; set; }
 
     /// <summary>
     /// The PC Client TPM_ACCESS.tpmEstablishment flag (true = a DRTM/H-CRTM sequence ran since it was last
@@ -69,8 +76,22 @@ public sealed partial class Tpm2Engine
             for (int i = 0; i < _hashSignal.Length; i++) digests[TpmHash.Implemented[i]] = _hashSignal[i].GetHashAndReset();
             DisposeHashSignal();
             LastHashSignalDigests = digests;
-            // TODO(pcr): the PCR subsystem has no API yet; once it exposes one, reset and extend here:
-            // IsStarted ? PCR 17 (DRTM) : PCR 0 (H-CRTM, and record startup locality 4), per Part 3 §6.5.
+            if (IsStarted)
+            {
+                // DRTM (Part 3 §6.5, PC Client): the dynamic PCRs 17-22 are reset to zero and the digest is
+                // extended into PCR 17 of every bank (swtpm: PCR 17 = H(0 || H(data)), 18-22 zero).
+                for (int pcr = 0; pcr < PcrSubsystem.PcrCount; pcr++)
+                {
+                    if ((PcrSubsystem.DrtmResetMask & (1u << pcr)) != 0) Pcr.ResetPcr(pcr);
+                }
+                foreach (var (bank, digest) in digests) Pcr.Extend(DrtmPcr, bank, digest);
+                Pcr.Changed(DrtmPcr);
+            }
+            else
+            {
+                // H-CRTM before TPM2_Startup: applied by the Startup that follows (PCR 0 starts at 4).
+                PendingHcrtm = digests;
+            }
             return true;
         }
     }

@@ -87,6 +87,7 @@ public sealed partial class Tpm2Engine
             IsPoweredOn = false;
             InFailureMode = false;
             FailureReason = null;
+            PendingHcrtm = null;
             LoadPermanent();
             // Verify the save-state image now too: a damaged one must stop the instance at start, naming
             // the file, rather than surface only when a Startup(STATE) comes (the store checks integrity).

@@ -286,8 +286,11 @@ public sealed class SwtpmServerTests
         using var c = Ctrl();
         c.SendU32(SwtpmServer.CmdSetLocality).Send(4, 0, 0, 0).ReadU32();
         using var d = Data();
-        Assert.AreEqual(TpmRc.Success, Send(d, Startup).Rc);
+        // Startup is refused at locality 4 (PC Client: only 0 or 3), which shows the locality reached the TPM.
+        Assert.AreEqual(TpmRc.Locality, Send(d, Startup).Rc);
         Assert.AreEqual(4, _host.Locality);
+        c.SendU32(SwtpmServer.CmdSetLocality).Send(3, 0, 0, 0).ReadU32();
+        Assert.AreEqual(TpmRc.Success, Send(d, Startup).Rc);
     }
 
     [TestMethod]

@@ -183,6 +183,19 @@ public sealed class PcrSubsystem(Tpm2Engine tpm) : Subsystem(tpm)
         Changed(pcr);
     }
 
+    /// <summary>
+    /// Sets a PCR of every bank to the PC Client locality value 0...0L (the H-CRTM start value of PCR 0
+    /// is 4), as Startup's initialisation would have at that locality.
+    /// </summary>
+    public void SetInitialLocalityValue(int pcr, byte locality)
+    {
+        for (int b = 0; b < 4; b++)
+        {
+            Array.Clear(_values[b][pcr]);
+            _values[b][pcr][^1] = locality;
+        }
+    }
+
     /// <summary>Part 1 §17.6 / PC Client: initial values at TPM Reset and Restart (and for non-saved PCRs at Resume).</summary>
     void Initialize(uint which, byte startupLocality)
     {
