@@ -15,7 +15,7 @@ namespace Vtpm.Tests.Qemu;
 /// channel on a Unix socket (<c>--server type=unixio</c>) so the host can read the PCRs of the same running
 /// TPM while the guest is still up.
 /// </summary>
-public sealed class VtpmInstance : IDisposable
+public sealed partial class VtpmInstance : IDisposable
 {
     readonly StringBuilder _output = new();
 
@@ -97,6 +97,12 @@ public sealed class VtpmInstance : IDisposable
         }
         return values;
     }
+
+    [System.Runtime.InteropServices.LibraryImport("libc", EntryPoint = "kill", SetLastError = true)]
+    private static partial int Kill(int pid, int signal);
+
+    /// <summary>SIGTERM, as systemd or libvirt stop an emulator.</summary>
+    public void Terminate() => Assert.AreEqual(0, Kill(Process.Id, 15));
 
     /// <summary>Waits for the process to exit by itself.</summary>
     public bool WaitForExit(TimeSpan timeout) => Process.WaitForExit(timeout);
