@@ -140,9 +140,11 @@ public sealed partial class ControlStream : IDisposable
         if (fd >= 0) _ = CloseFd(fd);
     }
 
-    /// <summary>Closes every received descriptor nobody took.</summary>
-    public void Dispose()
+    /// <summary>Closes every received descriptor nobody took (they came with a request that does not use one).</summary>
+    public void DiscardFds()
     {
         while (_fds.Count > 0) Close(_fds.Dequeue());
     }
+
+    public void Dispose() => DiscardFds();
 }

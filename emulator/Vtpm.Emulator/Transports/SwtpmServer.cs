@@ -197,7 +197,7 @@ public sealed class SwtpmServer : IAsyncDisposable
                     (response, close) = (Result(e.Answer.Value), false);
                 }
                 // Descriptors attached to anything but SET_DATAFD are not used.
-                if (code != CmdSetDataFd && stream.Buffered == 0) stream.Dispose();
+                if (code != CmdSetDataFd && stream.Buffered == 0) stream.DiscardFds();
                 await SocketIo.SendAllAsync(client, response, ct).ConfigureAwait(false);
                 if (close) return;
                 if (code == CmdShutdown)

@@ -81,15 +81,27 @@ public static class GuestImage
         var existing = Directory.GetFiles(CacheDir, "vmlinuz-6.1.0-*-amd64");
         if (existing.Length > 0) return existing.Max(StringComparer.Ordinal)!;
         // linux-image-amd64 depends on the current linux-image-6.1.0-N-amd64.
-        string depends = Run("apt-cache", ["depends", "linux-image-amd64"], null);
-        string? package = depends.Split('\n').Select(l => l.Trim())
-            .Where(l => l.StartsWith("Depends: linux-image-6.1.0-", StringComparison.Ordinal) && l.EndsWith("-amd64", StringComparison.Ordinal))
-            .Select(l => l["Depends: ".Length..]).FirstOrDefault()
-            ?? throw new InvalidOperationException("apt-cache depends linux-image-amd64 names no linux-image-6.1.0-*-amd64:\n" + depends);
+        static string Resolve()
+        {
+            string depends = Run("apt-cache", ["depends", "linux-image-amd64"], null);
+            return depends.Split('\n').Select(l => l.Trim())
+                .Where(l => l.StartsWith("Depends: linux-image-6.1.0-", StringComparison.Ordinal) && l.EndsWith("-amd64", StringComparison.Ordinal))
+                .Select(l => l["Depends: ".Length..]).FirstOrDefault()
+                ?? throw new InvalidOperationException("apt-cache depends linux-image-amd64 names no linux-image-6.1.0-*-amd64:\n" + depends);
+        }
         var work = Directory.CreateTempSubdirectory("vtpm-kernel-").FullName;
         try
         {
-            Run("apt-get", ["download", package], work);
+            try
+            {
+                Run("apt-get", ["download", Resolve()], work);
+            }
+            catch (InvalidOperationException)
+            {
+                // Stale package lists name a version the mirror no longer has: refresh once and retry.
+                Run("apt-get", ["update", "-qq"], null);
+                Run("apt-get", ["download", Resolve()], work);
+            }
             string deb = Directory.GetFiles(work, "*.deb").Single();
             Run("dpkg-deb", ["-x", deb, Path.Combine(work, "x")], null);
             string vmlinuz = Directory.GetFiles(Path.Combine(work, "x", "boot"), "vmlinuz-*").Single();
