@@ -255,7 +255,9 @@ public static partial class Program
                                    data channel (default tcp 127.0.0.1, port $TPM_PORT or 6545)
           -p|--port <port>         same as --server type=tcp,port=<port>
           --ctrl type=tcp,port=<port>[,bindaddr=<addr>][,terminate] | type=unixio,path=<path>[,mode=0...][,terminate]
-                                   control channel (tpm_ioctl.h protocol); terminate: exit when its client leaves
+                                   control channel (tpm_ioctl.h protocol); terminate: exit when its client leaves.
+                                   QEMU (-tpmdev emulator) hands the data channel over it (CMD_SET_DATAFD);
+                                   with --ctrl and no --server/--port no data port is opened
           --flags [not-need-init][,startup-clear|startup-state|startup-none][,disable-auto-shutdown]
           -t|--terminate           exit when the data client disconnects
           --print-capabilities     print the supported features as JSON and exit

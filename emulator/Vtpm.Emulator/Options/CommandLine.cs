@@ -99,6 +99,9 @@ public static class CommandLine
         {
             if (server is not null && legacyPort is not null) throw new OptionException("--port and --server cannot be combined");
             if (server is not null) ParseServer(o, server, Env("TPM_PORT"));
+            // As swtpm: with only --ctrl there is no data listener (QEMU hands the data channel over with
+            // CMD_SET_DATAFD), so several instances never compete for the default port.
+            else if (ctrl is not null && legacyPort is null) o.Server = null;
             else o.Server = new EndpointOptions("127.0.0.1", legacyPort ?? PortFromEnv(Env("TPM_PORT")) ?? SwtpmDefaultPort, null);
             if (ctrl is not null) ParseCtrl(o, ctrl);
             if (flags is not null) ParseFlags(o, flags);

@@ -2,7 +2,9 @@ using System.Buffers.Binary;
 using System.Net.Sockets;
 using Microsoft.Extensions.Logging;
 using Vtpm.Emulator.Options;
+using Vtpm.Tpm2.Commands.Capability;
 using Vtpm.Tpm2.State;
+using Vtpm.Wire.Tpm2;
 
 namespace Vtpm.Emulator.Transports;
 
@@ -17,22 +19,37 @@ public sealed class SwtpmServer : IAsyncDisposable
     public const uint CmdGetCapability = 0x01, CmdInit = 0x02, CmdShutdown = 0x03, CmdGetTpmEstablished = 0x04,
         CmdSetLocality = 0x05, CmdHashStart = 0x06, CmdHashData = 0x07, CmdHashEnd = 0x08, CmdCancelTpmCmd = 0x09,
         CmdStoreVolatile = 0x0A, CmdResetTpmEstablished = 0x0B, CmdGetStateBlob = 0x0C, CmdSetStateBlob = 0x0D,
-        CmdStop = 0x0E, CmdGetConfig = 0x0F,
-        CmdSetBufferSize = 0x11;
+        CmdStop = 0x0E, CmdGetConfig = 0x0F, CmdSetDataFd = 0x10, CmdSetBufferSize = 0x11, CmdGetInfo = 0x12,
+        CmdLockStorage = 0x13;
 
     // TPM 1.2 result codes swtpm uses on the control channel.
-    public const uint TpmSuccess = 0, TpmFail = 0x09, TpmBadParameter = 0x03, TpmBadOrdinal = 0x0A, TpmBadLocality = 0x3D,
-        TpmRetry = 0x800;
+    public const uint TpmSuccess = 0, TpmFail = 0x09, TpmBadParameter = 0x03, TpmBadOrdinal = 0x0A, TpmIoError = 0x1F,
+        TpmBadLocality = 0x3D, TpmRetry = 0x800;
 
     // PTM_CAP_* bits for exactly the commands implemented below.
     public const uint Capabilities =
         (1u << 0) | (1u << 1) | (1u << 2) | (1u << 3) | (1u << 4) | (1u << 5) | (1u << 6) | (1u << 7)
-        | (1u << 8) | (1u << 9) | (1u << 10) | (1u << 11) | (1u << 13);
+        | (1u << 8) | (1u << 9) | (1u << 10) | (1u << 11) | (1u << 12) | (1u << 13) | (1u << 14) | (1u << 16);
+
+    // ptm_getinfo flags (SWTPM_INFO_*).
+    public const ulong InfoTpmSpecification = 1, InfoTpmAttributes = 2;
 
     const uint PtmInitFlagDeleteVolatile = 1;
     const uint PtmConfigFlagFileKey = 1;
     const int MaxHashData = 4096; // ptm_hdata.data
     const int MaxStateBlob = 1 << 20;
+
+    /// <summary>
+    /// How long the rest of a request may take once its command code arrived. QEMU writes code and body in
+    /// one write (SET_STATEBLOB's data follows at once); a client that sends a short body and waits gets the
+    /// answer swtpm gives a short read instead of a hang.
+    /// </summary>
+    public static TimeSpan BodyTimeout { get; set; } = TimeSpan.FromSeconds(1);
+
+    // The data channel handed over with CMD_SET_DATAFD (one at a time, as swtpm).
+    readonly object _fdGate = new();
+    Socket? _fdSocket;
+    Task? _fdTask;
 
     readonly TpmHost _host;
     readonly HostOptions _options;
@@ -63,7 +80,13 @@ public sealed class SwtpmServer : IAsyncDisposable
         }
     }
 
-    async Task ServeDataAsync(Socket client, CancellationToken ct)
+    Task ServeDataAsync(Socket client, CancellationToken ct) => ServeDataConnectionAsync(client, _options.ServerDisconnect, _options.Terminate, ct);
+
+    /// <summary>
+    /// One data connection: bare TPM commands framed by their size field, answered one at a time, each
+    /// response in one write (QEMU's version probe needs the whole answer in one read()).
+    /// </summary>
+    async Task ServeDataConnectionAsync(Socket client, bool disconnectAfterEach, bool terminate, CancellationToken ct)
     {
         try
         {
@@ -84,24 +107,97 @@ public sealed class SwtpmServer : IAsyncDisposable
                     throw new EndOfStreamException("peer closed inside a command");
                 var response = _host.Execute(command, _host.Locality);
                 await SocketIo.SendAllAsync(client, response, ct).ConfigureAwait(false);
-                if (_options.ServerDisconnect) return;
+                if (disconnectAfterEach) return;
             }
         }
         finally
         {
-            if (_options.Terminate) _host.RequestStop("data client disconnected (--terminate)");
+            if (terminate) _host.RequestStop("data client disconnected (--terminate)");
+        }
+    }
+
+    /// <summary>
+    /// CMD_SET_DATAFD: serve the socket QEMU passed as the data channel. Like swtpm 0.7.1, a second
+    /// descriptor while the first connection is still open is refused with TPM_IOERROR (the first stays in
+    /// use); once the first peer has closed, a new one is accepted.
+    /// </summary>
+    uint InstallDataFd(int fd)
+    {
+        if (fd < 0) return TpmBadParameter; // no SCM_RIGHTS descriptor came with the request
+        lock (_fdGate)
+        {
+            if (_fdTask is { IsCompleted: false })
+            {
+                ControlStream.Close(fd);
+                _log.LogWarning("CMD_SET_DATAFD: a data channel is already in use; the new descriptor is refused");
+                return TpmIoError;
+            }
+            Socket socket;
+            try
+            {
+                socket = new Socket(new SafeSocketHandle(fd, ownsHandle: true));
+            }
+            catch (SocketException e)
+            {
+                ControlStream.Close(fd);
+                _log.LogWarning("CMD_SET_DATAFD: the descriptor is not a socket: {Error}", e.Message);
+                return TpmBadParameter;
+            }
+            if (socket.SocketType != SocketType.Stream)
+            {
+                socket.Dispose();
+                return TpmBadParameter;
+            }
+            _fdSocket?.Dispose();
+            _fdSocket = socket;
+            var ct = _host.Stopping;
+            _fdTask = Task.Run(async () =>
+            {
+                try
+                {
+                    await ServeDataConnectionAsync(socket, disconnectAfterEach: false, terminate: _options.Terminate, ct).ConfigureAwait(false);
+                }
+                catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException or SocketException or EndOfStreamException or IOException)
+                {
+                    _log.LogDebug("data channel (fd): closed: {Error}", e.Message);
+                }
+                finally
+                {
+                    socket.Dispose();
+                }
+            }, CancellationToken.None);
+            _log.LogInformation("data channel received with CMD_SET_DATAFD");
+            return TpmSuccess;
         }
     }
 
     async Task ServeControlAsync(Socket client, CancellationToken ct)
     {
+        using var stream = new ControlStream(client);
+        var codeBytes = new byte[4];
         try
         {
             while (true)
             {
-                uint? code = await SocketIo.ReadUInt32Async(client, ct).ConfigureAwait(false);
-                if (code is null) return;
-                var (response, close) = await HandleControlAsync(client, code.Value, ct).ConfigureAwait(false);
+                if (!await stream.ReadExactAsync(codeBytes, ct).ConfigureAwait(false)) return;
+                uint code = BinaryPrimitives.ReadUInt32BigEndian(codeBytes);
+                byte[] response;
+                bool close;
+                try
+                {
+                    (response, close) = await HandleControlAsync(stream, code, ct).ConfigureAwait(false);
+                }
+                catch (ShortRequestException e)
+                {
+                    // swtpm answers a short SET_BUFFERSIZE / GET_INFO with TPM_BAD_PARAMETER and drops the
+                    // client on the other short requests.
+                    _log.LogWarning("control channel: request 0x{Code:x} shorter than its body; {Action}", code, e.Answer is null ? "disconnecting" : "refused");
+                    if (e.Answer is null) return;
+                    stream.DiscardBuffered();
+                    (response, close) = (Result(e.Answer.Value), false);
+                }
+                // Descriptors attached to anything but SET_DATAFD are not used.
+                if (code != CmdSetDataFd && stream.Buffered == 0) stream.DiscardFds();
                 await SocketIo.SendAllAsync(client, response, ct).ConfigureAwait(false);
                 if (close) return;
                 if (code == CmdShutdown)
@@ -122,13 +218,37 @@ public sealed class SwtpmServer : IAsyncDisposable
     /// union (locality + 3 pad bytes) but tpm2-tss's swtpm TCTI sends the single byte (swtpm takes whatever one
     /// read returns). So read the byte, then consume up to 3 pad bytes only if they already arrived with it.
     /// </summary>
-    static async ValueTask<byte> ReadLocalityAsync(Socket client, CancellationToken ct)
+    static async ValueTask<byte> ReadLocalityAsync(ControlStream client, CancellationToken ct)
     {
-        var b = await SocketIo.ReadBytesAsync(client, 1, ct).ConfigureAwait(false);
-        int pad = Math.Min(3, client.Available);
-        if (pad > 0) await SocketIo.ReadBytesAsync(client, pad, ct).ConfigureAwait(false);
+        var b = await ReadBodyAsync(client, 1, null, ct).ConfigureAwait(false);
+        int pad = Math.Min(3, client.Buffered);
+        if (pad > 0) await ReadBodyAsync(client, pad, null, ct).ConfigureAwait(false);
         return b[0];
     }
+
+    /// <summary>A request whose body did not arrive within <see cref="BodyTimeout"/> (or before the peer closed).</summary>
+    sealed class ShortRequestException(uint? answer) : Exception("short control request")
+    {
+        public uint? Answer { get; } = answer;
+    }
+
+    /// <summary>Reads <paramref name="n"/> body bytes; a short body throws <see cref="ShortRequestException"/> with swtpm's answer.</summary>
+    static async ValueTask<byte[]> ReadBodyAsync(ControlStream client, int n, uint? shortAnswer, CancellationToken ct, TimeSpan? timeout = null)
+    {
+        var b = new byte[n];
+        using var cts = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        cts.CancelAfter(timeout ?? BodyTimeout);
+        try
+        {
+            if (await client.ReadExactAsync(b, cts.Token).ConfigureAwait(false)) return b;
+        }
+        catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+        {
+        }
+        throw new ShortRequestException(shortAnswer);
+    }
+
+    static uint U32(byte[] b, int offset = 0) => BinaryPrimitives.ReadUInt32BigEndian(b.AsSpan(offset));
 
     static byte[] Result(uint rc)
     {
@@ -144,7 +264,7 @@ public sealed class SwtpmServer : IAsyncDisposable
         return b;
     }
 
-    async ValueTask<(byte[] Response, bool Close)> HandleControlAsync(Socket client, uint code, CancellationToken ct)
+    async ValueTask<(byte[] Response, bool Close)> HandleControlAsync(ControlStream client, uint code, CancellationToken ct)
     {
         bool running = _host.IsPoweredOn;
         switch (code)
@@ -155,7 +275,7 @@ public sealed class SwtpmServer : IAsyncDisposable
 
             case CmdInit:
             {
-                uint flags = BinaryPrimitives.ReadUInt32BigEndian(await SocketIo.ReadBytesAsync(client, 4, ct).ConfigureAwait(false));
+                uint flags = U32(await ReadBodyAsync(client, 4, null, ct).ConfigureAwait(false));
                 try
                 {
                     _host.Init((flags & PtmInitFlagDeleteVolatile) != 0);
@@ -190,13 +310,13 @@ public sealed class SwtpmServer : IAsyncDisposable
 
             case CmdHashData:
             {
-                uint length = BinaryPrimitives.ReadUInt32BigEndian(await SocketIo.ReadBytesAsync(client, 4, ct).ConfigureAwait(false));
+                uint length = U32(await ReadBodyAsync(client, 4, null, ct).ConfigureAwait(false));
                 if (length > MaxHashData)
                 {
                     _log.LogWarning("CMD_HASH_DATA length {Length} > {Max}; disconnecting the client", length, MaxHashData);
                     return (Result(TpmFail), true);
                 }
-                var data = await SocketIo.ReadBytesAsync(client, (int)length, ct).ConfigureAwait(false);
+                var data = await ReadBodyAsync(client, (int)length, null, ct).ConfigureAwait(false);
                 if (!running) return (Result(TpmBadOrdinal), false);
                 return (Result(_host.Engine.HashData(data) ? TpmSuccess : TpmFail), false);
             }
@@ -234,16 +354,18 @@ public sealed class SwtpmServer : IAsyncDisposable
             {
                 // ptm_getstate: u32 state_flags, u32 type, u32 offset → u32 result, u32 state_flags, u32 totlength,
                 // u32 length, data. The whole blob goes in one answer (QEMU requires totlength == length).
-                var req = await SocketIo.ReadBytesAsync(client, 12, ct).ConfigureAwait(false);
+                var req = await ReadBodyAsync(client, 12, null, ct).ConfigureAwait(false);
                 uint type = BinaryPrimitives.ReadUInt32BigEndian(req.AsSpan(4));
                 uint offset = BinaryPrimitives.ReadUInt32BigEndian(req.AsSpan(8));
+                // As swtpm: only a running TPM hands out its state (QEMU asks while the VM is live).
+                if (!running) return (Result(TpmBadOrdinal), false);
                 if (type is < 1 or > 3) return (Result(TpmBadParameter), false);
                 var kind = (StateBlobKind)type;
                 byte[]? payload;
                 try
                 {
                     // The volatile blob of a running TPM is its RAM now; the others are what the store holds.
-                    payload = kind == StateBlobKind.Volatile && running ? _host.Engine.SerializeVolatile() : _host.Store.Load(kind);
+                    payload = kind == StateBlobKind.Volatile ? _host.Engine.SerializeVolatile() : _host.Store.Load(kind);
                 }
                 catch (StateCorruptException e)
                 {
@@ -265,7 +387,7 @@ public sealed class SwtpmServer : IAsyncDisposable
             case CmdSetStateBlob:
             {
                 // ptm_setstate: u32 state_flags, u32 type, u32 length, then length bytes (possibly in later writes).
-                var req = await SocketIo.ReadBytesAsync(client, 12, ct).ConfigureAwait(false);
+                var req = await ReadBodyAsync(client, 12, null, ct).ConfigureAwait(false);
                 uint flags = BinaryPrimitives.ReadUInt32BigEndian(req);
                 uint type = BinaryPrimitives.ReadUInt32BigEndian(req.AsSpan(4));
                 uint length = BinaryPrimitives.ReadUInt32BigEndian(req.AsSpan(8));
@@ -274,7 +396,8 @@ public sealed class SwtpmServer : IAsyncDisposable
                     _log.LogWarning("CMD_SET_STATEBLOB of {Length} bytes refused; disconnecting the client", length);
                     return (Result(TpmBadParameter), true);
                 }
-                var data = await SocketIo.ReadBytesAsync(client, (int)length, ct).ConfigureAwait(false);
+                // A blob can be large: allow it time proportional to nothing QEMU does, but never hang forever.
+                var data = await ReadBodyAsync(client, (int)length, null, ct, TimeSpan.FromSeconds(10)).ConfigureAwait(false);
                 if (running) return (Result(TpmBadOrdinal), false); // only while stopped, as swtpm
                 if (type is < 1 or > 3 || (flags & 2) != 0) return (Result(TpmBadParameter), false); // no migration key: no encrypted blobs
                 var kind = (StateBlobKind)type;
@@ -286,8 +409,9 @@ public sealed class SwtpmServer : IAsyncDisposable
                 }
                 catch (StateCorruptException e)
                 {
+                    // Nothing is stored: a truncated or tampered blob never reaches the state directory.
                     _log.LogError("{Error}", e.Message);
-                    return (Result(TpmFail), false);
+                    return (Result(TpmBadParameter), false);
                 }
                 catch (Exception e) when (e is IOException or UnauthorizedAccessException)
                 {
@@ -305,11 +429,35 @@ public sealed class SwtpmServer : IAsyncDisposable
 
             case CmdSetBufferSize:
             {
-                uint requested = BinaryPrimitives.ReadUInt32BigEndian(await SocketIo.ReadBytesAsync(client, 4, ct).ConfigureAwait(false));
+                uint requested = U32(await ReadBodyAsync(client, 4, TpmBadParameter, ct).ConfigureAwait(false));
                 // Only while stopped, as swtpm: the TPM's size cannot change under a running OS.
                 if (running) return (Result(TpmBadOrdinal), false);
                 int size = _host.SetBufferSize((int)Math.Min(requested, int.MaxValue));
                 return (Words(TpmSuccess, (uint)size, TpmHost.MinBufferSize, TpmHost.MaxBufferSize), false);
+            }
+
+            case CmdSetDataFd:
+                return (Result(InstallDataFd(client.TakeFd())), false);
+
+            case CmdGetInfo:
+            {
+                // ptm_getinfo: u64 flags, u32 offset, u32 pad → u32 result, u32 totlength, u32 length, JSON text
+                // (NUL-terminated, as swtpm) from offset.
+                var req = await ReadBodyAsync(client, 16, TpmBadParameter, ct).ConfigureAwait(false);
+                ulong flags = BinaryPrimitives.ReadUInt64BigEndian(req);
+                uint offset = U32(req, 8);
+                var text = System.Text.Encoding.UTF8.GetBytes(InfoJson(flags) + "\0");
+                if (offset > text.Length) return (Result(TpmBadParameter), false);
+                var part = text.AsSpan((int)offset);
+                return ([.. Words(TpmSuccess, (uint)text.Length, (uint)part.Length), .. part], false);
+            }
+
+            case CmdLockStorage:
+            {
+                // ptm_lockstorage: u32 retries. The state directory is locked for the whole life of the
+                // process (DirectoryStateStore takes the lock at start), so the lock is already held.
+                _ = await ReadBodyAsync(client, 4, null, ct).ConfigureAwait(false);
+                return (Result(TpmSuccess), false);
             }
 
             default:
@@ -318,8 +466,38 @@ public sealed class SwtpmServer : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// The JSON of CMD_GET_INFO for SWTPM_INFO_TPMSPECIFICATION and SWTPM_INFO_TPMATTRIBUTES (other bits are
+    /// ignored, as swtpm ignores the ones its libtpms does not know), from the TPM's own fixed properties.
+    /// </summary>
+    public string InfoJson(ulong flags)
+    {
+        var parts = new List<string>();
+        var inv = System.Globalization.CultureInfo.InvariantCulture;
+        if ((flags & InfoTpmSpecification) != 0)
+        {
+            uint level = CapabilitySupport.Fixed(_host.Engine, TpmPt.Level) ?? 0;
+            uint revision = CapabilitySupport.Fixed(_host.Engine, TpmPt.Revision) ?? 0;
+            parts.Add(string.Format(inv, "\"TPMSpecification\":{{\"family\":\"2.0\",\"level\":{0},\"revision\":{1}}}", level, revision));
+        }
+        if ((flags & InfoTpmAttributes) != 0)
+        {
+            uint manufacturer = CapabilitySupport.Fixed(_host.Engine, TpmPt.Manufacturer) ?? 0;
+            uint version = CapabilitySupport.Fixed(_host.Engine, TpmPt.FirmwareVersion1) ?? 0;
+            parts.Add(string.Format(inv, "\"TPMAttributes\":{{\"manufacturer\":\"id:{0:X8}\",\"version\":\"id:{1:X8}\",\"model\":\"vtpm\"}}", manufacturer, version));
+        }
+        return "{" + string.Join(",", parts) + "}";
+    }
+
     public async ValueTask DisposeAsync()
     {
+        Task? fdTask;
+        lock (_fdGate)
+        {
+            _fdSocket?.Dispose();
+            fdTask = _fdTask;
+        }
+        if (fdTask is not null) await fdTask.ConfigureAwait(false);
         if (Data is not null) await Data.DisposeAsync().ConfigureAwait(false);
         if (Control is not null) await Control.DisposeAsync().ConfigureAwait(false);
     }

@@ -100,13 +100,14 @@ public sealed class SwtpmServerTests
         Assert.AreEqual(0u, c.ReadU32(), "upper half of the 64-bit ptm_cap");
         uint mask = c.ReadU32();
         Assert.AreEqual(SwtpmServer.Capabilities, mask);
-        Assert.AreEqual(0x2FFFu, mask);
+        // Bits 0-14 and 16: with SET_DATAFD (12), GET_INFO (14), LOCK_STORAGE (16); not SEND_COMMAND_HEADER (15).
+        Assert.AreEqual(0x17FFFu, mask);
     }
 
     [TestMethod]
     [DataRow(0xFFu)]
-    [DataRow(0x12u)] // GET_INFO: not implemented
-    [DataRow(0x10u)] // SET_DATAFD: not implemented
+    [DataRow(0x14u)] // after LOCK_STORAGE
+    [DataRow(0x00u)]
     public void UnknownControlCode_IsAnsweredWithBadOrdinal(uint code)
     {
         Start();
@@ -285,8 +286,11 @@ public sealed class SwtpmServerTests
         using var c = Ctrl();
         c.SendU32(SwtpmServer.CmdSetLocality).Send(4, 0, 0, 0).ReadU32();
         using var d = Data();
-        Assert.AreEqual(TpmRc.Success, Send(d, Startup).Rc);
+        // Startup is refused at locality 4 (PC Client: only 0 or 3), which shows the locality reached the TPM.
+        Assert.AreEqual(TpmRc.Locality, Send(d, Startup).Rc);
         Assert.AreEqual(4, _host.Locality);
+        c.SendU32(SwtpmServer.CmdSetLocality).Send(3, 0, 0, 0).ReadU32();
+        Assert.AreEqual(TpmRc.Success, Send(d, Startup).Rc);
     }
 
     [TestMethod]
@@ -429,7 +433,7 @@ public sealed class SwtpmServerTests
         var blob = GetStateBlob(c, StateBlobKind.Permanent, out _);
         blob[^1] ^= 1;
         Assert.AreEqual(0u, c.SendU32(SwtpmServer.CmdStop).ReadU32());
-        Assert.AreEqual(SwtpmServer.TpmFail, c.SendU32(SwtpmServer.CmdSetStateBlob, 0, 1, (uint)blob.Length).Send(blob).ReadU32());
+        Assert.AreEqual(SwtpmServer.TpmBadParameter, c.SendU32(SwtpmServer.CmdSetStateBlob, 0, 1, (uint)blob.Length).Send(blob).ReadU32());
     }
 
     [TestMethod]

@@ -10,7 +10,7 @@ namespace Vtpm.Tpm2.Commands.Startup;
 /// orderly shutdown: Startup(CLEAR) after Shutdown(STATE) is a TPM Restart, otherwise a TPM Reset;
 /// Startup(STATE) after Shutdown(STATE) is a TPM Resume and restores the save-state image.
 /// Response codes: TPM_RC_VALUE (Startup(STATE) without a preceding Shutdown(STATE) or image);
-/// TPM_RC_INITIALIZE (already started — answered by the dispatcher's gate).
+/// TPM_RC_INITIALIZE (already started — answered by the dispatcher's gate); TPM_RC_LOCALITY (not locality 0 or 3).
 /// </summary>
 public static class Startup
 {
@@ -30,6 +30,8 @@ public static class Startup
     {
         var rc = Parse(ref f, out var input);
         if (rc.IsError) return rc;
+        // PC Client (and the reference, libtpms): Startup only from locality 0 or 3.
+        if (f.Locality is not (0 or 3)) return TpmRc.Locality;
         bool afterShutdownState = tpm.Engine.OrderlyShutdown == TpmSu.State;
         StartupKind kind;
         if (input.StartupType == TpmSu.State)
