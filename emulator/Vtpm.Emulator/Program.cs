@@ -277,10 +277,11 @@ public static partial class Program
           --pid file=<path>|fd=<fd>  write the process id once listening
           -d|--daemon              detach once listening
           --print-tcti             print TPM2TOOLS_TCTI=<tcti> on stdout once listening
-          --tpmback store=<dir>,name=<name>[,uuid=<uuid>]
+          --tpmback store=<dir>,name=<name>[,uuid=<uuid>][,spin=<us>]
                                    also serve the TPM over a tpmif shared-memory ring, registered as device
                                    <name> in the rendezvous store <dir> (reach it with tpmfront); in socket
-                                   mode without --server/--port/--ctrl, the ring is the only way in
+                                   mode without --server/--port/--ctrl, the ring is the only way in;
+                                   spin: µs to poll for the next request before sleeping (default 50)
           -h|--help, -v|--version
         SIGTERM/SIGINT stop gracefully: TPM2_Shutdown(CLEAR) first unless disable-auto-shutdown.
 

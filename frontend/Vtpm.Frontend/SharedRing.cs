@@ -26,7 +26,8 @@ public enum TpmifState : byte
 /// <item>pages 1 … RingPages−1: extra pages, referenced by their index in the file, whose content continues
 /// the data area as if they followed page 0 (tpmif.h);</item>
 /// <item>page RingPages: the doorbells (event channels): u32 frontend→backend kick counter at 0, u32
-/// backend→frontend kick counter at 64, u32 frontend→backend cancel counter at 128.</item>
+/// backend→frontend kick counter at 64, u32 frontend→backend cancel counter at 128, u32 "my keys changed"
+/// counter at 192 (a Xenstore watch firing, so a side closing is noticed without polling the store).</item>
 /// </list>
 /// Every access through this class is a single read or write; protocol code copies what it needs out once.
 /// </summary>
@@ -42,7 +43,7 @@ public sealed unsafe class SharedRing : IDisposable
     public const string FilePrefix = "vtpm-tpmif-";
     public const string ShmDirectory = "/dev/shm";
 
-    const int FrontKickOffset = 0, BackKickOffset = 64, CancelKickOffset = 128;
+    const int FrontKickOffset = 0, BackKickOffset = 64, CancelKickOffset = 128, ControlKickOffset = 192;
 
     readonly MemoryMappedFile _file;
     readonly MemoryMappedViewAccessor _view;
@@ -230,6 +231,10 @@ public sealed unsafe class SharedRing : IDisposable
     public void KickBackend() => Kick(FrontKickOffset);
     public void KickFrontend() => Kick(BackKickOffset);
     public void KickCancel() => Kick(CancelKickOffset);
+    public void KickControl() => Kick(ControlKickOffset);
+    public uint ControlKicks => Volatile.Read(ref *Word(ControlKickOffset));
+    public void WaitControlKick(uint seen, int timeoutMs) => Futex.Wait(Word(ControlKickOffset), seen, timeoutMs);
+    public void NudgeControlWaiters() => Futex.WakeAll(Word(ControlKickOffset));
 
     void Kick(int offset)
     {
@@ -237,6 +242,11 @@ public sealed unsafe class SharedRing : IDisposable
         Interlocked.Increment(ref *(int*)w);
         Futex.WakeAll(w);
     }
+
+    /// <summary>Wakes whoever sleeps on a doorbell without counting a kick (a local nudge: re-check the peer).</summary>
+    public void NudgeFrontKickWaiters() => Futex.WakeAll(Word(FrontKickOffset));
+    public void NudgeBackKickWaiters() => Futex.WakeAll(Word(BackKickOffset));
+    public void NudgeCancelWaiters() => Futex.WakeAll(Word(CancelKickOffset));
 
     public void WaitFrontKick(uint seen, int timeoutMs) => Futex.Wait(Word(FrontKickOffset), seen, timeoutMs);
     public void WaitBackKick(uint seen, int timeoutMs) => Futex.Wait(Word(BackKickOffset), seen, timeoutMs);

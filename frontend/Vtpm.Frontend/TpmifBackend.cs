@@ -26,8 +26,11 @@ public interface ITpmifDevice
 /// </summary>
 public sealed class TpmifBackend : IDisposable
 {
-    /// <summary>How often a waiting side re-checks its peer's liveness.</summary>
-    public const int LivenessIntervalMs = 200;
+    /// <summary>
+    /// How often a waiting side re-reads its peer's keys. Peer death wakes it at once (pidfd + a doorbell
+    /// nudge) and a clean close kicks the doorbell, so this is only a safety net; it keeps an idle ring idle.
+    /// </summary>
+    public const int LivenessIntervalMs = 2000;
 
     readonly RendezvousStore _store;
     readonly ITpmifDevice _device;
@@ -36,6 +39,8 @@ public sealed class TpmifBackend : IDisposable
     readonly byte[] _request = new byte[SharedRing.Capacity(SharedRing.MaxExtraPages)];
     Thread? _thread;
     volatile bool _busy;
+    volatile bool _peerGone;
+    volatile SharedRing? _currentRing;
     int _connections;
 
     public string Uuid { get; }
@@ -48,11 +53,20 @@ public sealed class TpmifBackend : IDisposable
 
     public XenbusState State { get; private set; } = XenbusState.Initialising;
 
-    public TpmifBackend(RendezvousStore store, ITpmifDevice device, ILogger? log = null, string? uuid = null)
+    /// <summary>
+    /// Microseconds to keep polling the state after answering before sleeping on the doorbell: a client that
+    /// sends its next command at once skips a futex wake-up. Idle CPU is unaffected (no command, no polling).
+    /// </summary>
+    public int SpinMicroseconds { get; init; } = DefaultSpinMicroseconds;
+
+    public const int DefaultSpinMicroseconds = 50;
+
+    public TpmifBackend(RendezvousStore store, ITpmifDevice device, ILogger? log = null, string? uuid = null, int? spinMicroseconds = null)
     {
         _store = store;
         _device = device;
         _log = log ?? NullLogger.Instance;
+        SpinMicroseconds = spinMicroseconds ?? DefaultSpinMicroseconds;
         if (uuid is not null && !Guid.TryParse(uuid, out _)) throw new ArgumentException($"uuid '{uuid}' is not a UUID", nameof(uuid));
         Uuid = uuid ?? (Guid.TryParse(store.Read(Side.Backend, "uuid"), out var kept) ? kept.ToString() : Guid.NewGuid().ToString());
     }
@@ -103,10 +117,15 @@ public sealed class TpmifBackend : IDisposable
             SetState(XenbusState.Connected);
             _log.LogInformation("tpmback {Name}: connected to frontend pid {Pid} ({Pages} ring pages)", _store.Name, _store.OwnerPid(Side.Frontend), pages);
             bool violated;
+            _peerGone = false;
             using (var watcher = new CancelWatcher(ring, this))
+            using (var peer = _store.OwnerPid(Side.Frontend) is int fp ? new PeerWatch(fp, () => { _peerGone = true; ring.NudgeFrontKickWaiters(); }) : null)
             {
                 violated = Serve(ring, ct);
             }
+            _store.WriteState(Side.Backend, XenbusState.Closing);
+            ring.KickControl(); // like a Xenstore watch firing: the frontend re-reads our state now
+            ring.KickFrontend(); // and a command waiting for its answer stops waiting
             ring.Dispose();
             if (violated)
             {
@@ -126,7 +145,7 @@ public sealed class TpmifBackend : IDisposable
     (string Path, int Pages)? WaitForFrontend(string? rejected, CancellationToken ct)
     {
         string? cleaned = null;
-        while (!ct.WaitHandle.WaitOne(50))
+        while (!ct.WaitHandle.WaitOne(100))
         {
             bool alive = _store.IsAlive(Side.Frontend);
             string? path = _store.Read(Side.Frontend, "ring-ref");
@@ -165,35 +184,60 @@ public sealed class TpmifBackend : IDisposable
     /// <summary>Serves requests until the frontend leaves or misbehaves; true on a protocol violation.</summary>
     bool Serve(SharedRing ring, CancellationToken ct)
     {
-        long lastCheck = Stopwatch.GetTimestamp();
-        while (!ct.IsCancellationRequested)
+        _currentRing = ring;
+        try
         {
-            uint seen = ring.FrontKicks;
-            var header = ring.ReadHeader();
-            switch (header.State)
+            long lastCheck = Stopwatch.GetTimestamp();
+            long spinTicks = SpinMicroseconds * Stopwatch.Frequency / 1_000_000;
+            long spinUntil = 0;
+            while (!ct.IsCancellationRequested && !_peerGone)
             {
-                case TpmifState.Submit:
-                    if (!Process(ring, header)) return true;
-                    break;
-                case TpmifState.Cancel:
-                    // Mini-OS tpmback: a cancel while no request is held is acknowledged with IDLE.
-                    ring.SetState(TpmifState.Idle);
-                    ring.KickFrontend();
-                    break;
-                default:
-                    ring.WaitFrontKick(seen, LivenessIntervalMs);
-                    break;
+                uint seen = ring.FrontKicks;
+                var header = ring.ReadHeader();
+                bool look = false;
+                switch (header.State)
+                {
+                    case TpmifState.Submit:
+                        if (!Process(ring, header)) return true;
+                        spinUntil = Stopwatch.GetTimestamp() + spinTicks;
+                        break;
+                    case TpmifState.Cancel:
+                        // Mini-OS tpmback: a cancel while no request is held is acknowledged with IDLE.
+                        ring.SetState(TpmifState.Idle);
+                        ring.KickFrontend();
+                        break;
+                    default:
+                        if (Stopwatch.GetTimestamp() < spinUntil)
+                        {
+                            Thread.SpinWait(20);
+                            continue;
+                        }
+                        ring.WaitFrontKick(seen, LivenessIntervalMs);
+                        // Woken with no request to serve: a timeout, a nudge or a kick announcing a key change
+                        // (the frontend kicks after writing Closing), so look at the frontend's keys.
+                        look = ring.State is not (TpmifState.Submit or TpmifState.Cancel);
+                        break;
+                }
+                if (look || Stopwatch.GetElapsedTime(lastCheck).TotalMilliseconds >= LivenessIntervalMs)
+                {
+                    lastCheck = Stopwatch.GetTimestamp();
+                    if (!FrontendStillConnected(ring)) return false;
+                }
             }
-            if (Stopwatch.GetElapsedTime(lastCheck).TotalMilliseconds >= LivenessIntervalMs)
-            {
-                lastCheck = Stopwatch.GetTimestamp();
-                if (!_store.IsAlive(Side.Frontend)) return false;
-                var s = _store.ReadState(Side.Frontend);
-                if (s is not (XenbusState.Initialised or XenbusState.Connected)) return false;
-                if (_store.Read(Side.Frontend, "ring-ref") is { } r && r != ring.Path) return false;
-            }
+            return false;
         }
-        return false;
+        finally
+        {
+            _currentRing = null;
+        }
+    }
+
+    bool FrontendStillConnected(SharedRing ring)
+    {
+        if (_peerGone || !_store.IsAlive(Side.Frontend)) return false;
+        var s = _store.ReadState(Side.Frontend);
+        if (s is not (XenbusState.Initialised or XenbusState.Connected)) return false;
+        return _store.Read(Side.Frontend, "ring-ref") is not { } r || r == ring.Path;
     }
 
     /// <summary>One request from a header copy; false if the frontend broke the protocol.</summary>
@@ -284,6 +328,7 @@ public sealed class TpmifBackend : IDisposable
         public void Dispose()
         {
             _stop = true;
+            _ring.NudgeCancelWaiters();
             _thread.Join();
         }
     }
@@ -292,6 +337,13 @@ public sealed class TpmifBackend : IDisposable
     {
         if (_stop.IsCancellationRequested) return;
         _stop.Cancel();
+        try
+        {
+            _currentRing?.NudgeFrontKickWaiters();
+        }
+        catch (ObjectDisposedException)
+        {
+        }
         _thread?.Join();
         try
         {

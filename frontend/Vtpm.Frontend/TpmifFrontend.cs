@@ -27,6 +27,7 @@ public sealed class TpmifFrontend : IDisposable
     SharedRing? _ring;
     volatile bool _connected;
     volatile bool _inFlight;
+    volatile SharedRing? _currentRing;
     int _generation;
     int _connections;
 
@@ -158,15 +159,23 @@ public sealed class TpmifFrontend : IDisposable
             _connectedEvent.Set();
             _log.LogInformation("tpmfront {Name}: connected to backend pid {Pid} (vTPM {Uuid})", _store.Name, _store.OwnerPid(Side.Backend), BackendUuid);
 
-            // Watch the backend; Transact marks the link broken too.
-            while (!ct.WaitHandle.WaitOne(TpmifBackend.LivenessIntervalMs))
+            // Watch the backend without polling: its death nudges the doorbell (pidfd), and a backend that closes
+            // kicks it; otherwise the keys are re-read every LivenessIntervalMs. Transact marks the link broken too.
+            using (var peer = _store.OwnerPid(Side.Backend) is int bp ? new PeerWatch(bp, () => { _connected = false; ring.NudgeBackKickWaiters(); ring.NudgeControlWaiters(); }) : null)
             {
-                if (!_connected) break;
-                if (!_store.IsAlive(Side.Backend) || _store.ReadState(Side.Backend) != XenbusState.Connected || _store.Read(Side.Backend, "ready") != path)
+                _currentRing = ring;
+                while (!ct.IsCancellationRequested && _connected)
                 {
-                    _connected = false;
-                    break;
+                    uint seen = ring.ControlKicks;
+                    ring.WaitControlKick(seen, TpmifBackend.LivenessIntervalMs);
+                    if (ct.IsCancellationRequested || !_connected) break;
+                    if (!_store.IsAlive(Side.Backend) || _store.ReadState(Side.Backend) != XenbusState.Connected || _store.Read(Side.Backend, "ready") != path)
+                    {
+                        _connected = false;
+                        ring.NudgeBackKickWaiters(); // a Transact waiting on the ring gives up now
+                    }
                 }
+                _currentRing = null;
             }
             _connectedEvent.Reset();
             _connected = false;
@@ -249,8 +258,8 @@ public sealed class TpmifFrontend : IDisposable
                 Thread.SpinWait(20);
                 continue;
             }
-            ring.WaitBackKick(seen, TpmifBackend.LivenessIntervalMs / 2);
-            if (Stopwatch.GetElapsedTime(lastCheck).TotalMilliseconds >= TpmifBackend.LivenessIntervalMs / 2)
+            ring.WaitBackKick(seen, TpmifBackend.LivenessIntervalMs / 4);
+            if (!_connected || Stopwatch.GetElapsedTime(lastCheck).TotalMilliseconds >= TpmifBackend.LivenessIntervalMs / 4)
             {
                 lastCheck = Stopwatch.GetTimestamp();
                 if (!_connected || !_store.IsAlive(Side.Backend) || _store.ReadState(Side.Backend) != XenbusState.Connected)
@@ -287,6 +296,13 @@ public sealed class TpmifFrontend : IDisposable
     {
         if (_stop.IsCancellationRequested) return;
         _stop.Cancel();
+        try
+        {
+            _currentRing?.NudgeControlWaiters();
+        }
+        catch (ObjectDisposedException)
+        {
+        }
         _thread?.Join();
         lock (_tx)
         {
@@ -294,6 +310,7 @@ public sealed class TpmifFrontend : IDisposable
             if (_ring is { } ring)
             {
                 _store.WriteState(Side.Frontend, XenbusState.Closing);
+                ring.KickBackend(); // like a Xenstore watch firing: the backend re-reads our state now
                 _ring = null;
                 ring.Unlink();
                 ring.Dispose();

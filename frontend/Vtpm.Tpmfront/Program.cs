@@ -16,7 +16,7 @@ public static class Program
     public static async Task<int> Main(string[] args)
     {
         string? store = null, name = null;
-        int extraPages = 1;
+        int extraPages = 1, spin = 0;
         var rest = new List<string>();
         string mode = "socket";
         try
@@ -33,6 +33,12 @@ public static class Program
                     string v = Value("--extra-pages");
                     if (!int.TryParse(v, NumberStyles.None, CultureInfo.InvariantCulture, out extraPages) || extraPages > SharedRing.MaxExtraPages)
                         throw new OptionException($"--extra-pages: '{v}' is not a number in 0..{SharedRing.MaxExtraPages}");
+                }
+                else if (a == "--spin" || a.StartsWith("--spin=", StringComparison.Ordinal))
+                {
+                    string v = Value("--spin");
+                    if (!int.TryParse(v, NumberStyles.None, CultureInfo.InvariantCulture, out spin) || spin > 10_000)
+                        throw new OptionException($"--spin: '{v}' is not a number of microseconds in 0..10000");
                 }
                 else if (a is "socket" or "mssim" && rest.Count == 0) mode = a;
                 else if (a is "-h" or "--help")
@@ -67,14 +73,14 @@ public static class Program
             await Console.Error.WriteLineAsync($"tpmfront: {e.Message}\nTry 'tpmfront --help'.");
             return 1;
         }
-        return await RunAsync(o, store, name, extraPages, Console.Out);
+        return await RunAsync(o, store, name, extraPages, spin, Console.Out);
     }
 
-    static async Task<int> RunAsync(HostOptions o, string storeDir, string name, int extraPages, TextWriter stdout)
+    static async Task<int> RunAsync(HostOptions o, string storeDir, string name, int extraPages, int spin, TextWriter stdout)
     {
         using var logging = CreateLogging(o);
         var log = logging.CreateLogger("tpmfront");
-        using var frontend = new TpmifFrontend(new RendezvousStore(storeDir, name), log, extraPages);
+        using var frontend = new TpmifFrontend(new RendezvousStore(storeDir, name), log, extraPages) { SpinMicroseconds = spin };
         try
         {
             frontend.Start();
@@ -159,6 +165,7 @@ public static class Program
           --store <dir>            the rendezvous store (directory shared with the vTPM)
           --name <name>            the device name in the store
           --extra-pages <n>        tpmif extra pages granted per request (default 1: 4096-byte messages)
+          --spin <us>              µs to poll for the response before sleeping on the doorbell (default 0)
         socket (default), as vtpm socket:
           --server type=tcp[,port=<port>][,bindaddr=<addr>][,disconnect] | type=unixio,path=<path>[,mode=0...]
           -p|--port <port>

@@ -183,7 +183,7 @@ public static class CommandLine
     static TpmbackOptions ParseTpmback(string text)
     {
         var s = SubOptions.Parse("--tpmback", text);
-        var t = new TpmbackOptions(s.Require("store"), s.Require("name"), s.Get("uuid"));
+        var t = new TpmbackOptions(s.Require("store"), s.Require("name"), s.Get("uuid"), s.GetInt("spin", 0, 10_000));
         s.EnsureAllUsed();
         if (!Vtpm.Frontend.RendezvousStore.IsValidName(t.Name)) throw new OptionException($"--tpmback: name={t.Name} must be 1-64 characters of [A-Za-z0-9._-]");
         if (t.Uuid is not null && !Guid.TryParse(t.Uuid, out _)) throw new OptionException($"--tpmback: uuid={t.Uuid} is not a UUID");

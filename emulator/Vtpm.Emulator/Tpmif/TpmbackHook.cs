@@ -10,7 +10,7 @@ public static class TpmbackHook
     public static TpmbackService? Start(HostOptions o, TpmHost host, ILogger log)
     {
         if (o.Tpmback is not { } t) return null;
-        var service = new TpmbackService(host, t.Store, t.Name, t.Uuid, log);
+        var service = new TpmbackService(host, t.Store, t.Name, t.Uuid, t.SpinMicroseconds, log);
         try
         {
             service.Start();

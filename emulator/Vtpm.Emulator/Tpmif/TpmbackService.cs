@@ -20,11 +20,11 @@ public sealed class TpmbackService : ITpmifDevice, IDisposable
 
     public TpmifBackend Backend => _backend;
 
-    public TpmbackService(TpmHost host, string storeDirectory, string name, string? uuid, ILogger log)
+    public TpmbackService(TpmHost host, string storeDirectory, string name, string? uuid, int? spinMicroseconds, ILogger log)
     {
         _host = host;
         _log = log;
-        _backend = new TpmifBackend(new RendezvousStore(storeDirectory, name), this, log, uuid);
+        _backend = new TpmifBackend(new RendezvousStore(storeDirectory, name), this, log, uuid, spinMicroseconds);
         _description = $"device {name} in {storeDirectory}";
     }
 
