@@ -52,24 +52,28 @@ internal sealed unsafe partial class PeerWatch : IDisposable
         _thread = new Thread(() =>
         {
             var p = new PollFd { Fd = _fd, Events = PollIn };
-            while (!_stop)
+            try
             {
-                int r = Poll(&p, 1, 1000);
-                if (r > 0 && (p.Revents & PollIn) != 0)
+                while (!_stop)
                 {
-                    Exited = true;
-                    if (!_stop) onExit();
-                    return;
+                    int r = Poll(&p, 1, 1000);
+                    if (r > 0 && (p.Revents & PollIn) != 0)
+                    {
+                        Exited = true;
+                        if (!_stop) onExit();
+                        return;
+                    }
                 }
+            }
+            finally
+            {
+                // The thread owns the descriptor: Dispose does not wait for the poll to time out.
+                _ = Close(_fd);
             }
         }) { IsBackground = true, Name = $"peer {pid} watch" };
         _thread.Start();
     }
 
-    public void Dispose()
-    {
-        _stop = true;
-        _thread?.Join();
-        if (_fd >= 0) _ = Close(_fd);
-    }
+    /// <summary>Stops watching: the callback will not run any more; the thread exits within a second.</summary>
+    public void Dispose() => _stop = true;
 }
