@@ -34,7 +34,7 @@ public static class RingBenchmark
             string store = Path.Combine(work, "rendezvous");
             var vtpm = Start(Executables.Vtpm(), procs, "socket", "--tpm2", "--tpmstate", $"dir={Dir(work, "a")}",
                 "--server", $"type=tcp,port={port}", "--ctrl", $"type=tcp,port={port + 1}", "--flags", "not-need-init,startup-clear",
-                "--tpmback", $"store={store},name=bench");
+                "--tpmback", $"store={store},name=bench{(Environment.GetEnvironmentVariable("VTPM_RING_SPIN") is { Length: > 0 } spin ? ",spin=" + spin : "")}");
             WaitPort(port, vtpm);
             var rs = new RendezvousStore(store, "bench");
             using (var sleeper = new TpmifFrontend(rs) { SpinMicroseconds = 0 })
