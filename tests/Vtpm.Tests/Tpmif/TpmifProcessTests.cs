@@ -144,4 +144,44 @@ public sealed class TpmifProcessTests
             Directory.Delete(dir, recursive: true);
         }
     }
+
+    [TestMethod]
+    public void SwtpmFlavourCarriesControlChannelAndLocalityThroughTheRing()
+    {
+        string dir = Directory.CreateTempSubdirectory("tpmif-swtpm-").FullName;
+        var output = new StringBuilder();
+        using var vtpm = TpmServer.StartBackend(dir, l => { lock (output) output.AppendLine(l); });
+        int port = TpmServer.FreePortPair();
+        var psi = new ProcessStartInfo(TpmfrontExecutable.Path()) { UseShellExecute = false, RedirectStandardError = true, RedirectStandardOutput = true };
+        foreach (var a in new[] { "--store", Path.Combine(dir, "rendezvous"), "--name", TpmServer.TpmfrontDevice,
+                     "--server", $"type=tcp,port={port}", "--ctrl", $"type=tcp,port={port + 1}" })
+            psi.ArgumentList.Add(a);
+        using var front = Process.Start(psi)!;
+        var work = Directory.CreateTempSubdirectory("tpmif-swtpm-work-").FullName;
+        try
+        {
+            WaitFor(() => TpmServer.RingConnected(Path.Combine(dir, "rendezvous")), "the ring to connect");
+            // CMD_INIT on tpmfront's control channel reaches the vtpm as a platform command (it starts powered off).
+            PlatformChannel.SwtpmInit(port + 1);
+            // The swtpm TCTI sets locality 0 through CMD_SET_LOCALITY; tpmif carries it in the page.
+            var tools = new Tpm2Tools($"swtpm:host=127.0.0.1,port={port}", work);
+            tools.Run("tpm2_startup", "-c");
+            Assert.AreEqual(16, tools.Run("tpm2_getrandom", "--hex", "8").Stdout.Trim().Length);
+            tools.Run("tpm2_pcrextend", "16:sha256=" + new string('0', 63) + "1");
+            StringAssert.Contains(tools.Run("tpm2_pcrread", "sha256:16").Stdout, "0x90F4B39548DF55AD6187A1D20D731ECEE78C545B94AFD16F42EF7592D99CD365");
+            // A client cannot send the frontend's in-band platform command code itself.
+            using var raw = new RawTpmClient(port, TpmProtocol.Swtpm);
+            Assert.AreEqual(0x143u, Rc(raw.Transact(RingPlatform.Build(PlatformSignal.PowerOff))));
+            Assert.AreEqual(0u, Rc(raw.Transact(GetRandom8)));
+        }
+        finally
+        {
+            front.Kill();
+            front.WaitForExit();
+            vtpm.Kill();
+            vtpm.WaitForExit();
+            Directory.Delete(work, recursive: true);
+            Directory.Delete(dir, recursive: true);
+        }
+    }
 }
