@@ -4,7 +4,7 @@ namespace Vtpm.Frontend;
 
 /// <summary>
 /// Notices the peer process's death without polling: a pidfd (pidfd_open(2), Linux ≥ 5.3) becomes readable
-/// when the process exits. A thread sleeps in poll(2) on it (waking once a second to see whether it should
+/// when the process exits. A thread sleeps in poll(2) on it (waking every 10 s to see whether it should
 /// stop) and runs a callback once, typically a doorbell kick so the side waiting on the ring wakes at once.
 /// </summary>
 internal sealed unsafe partial class PeerWatch : IDisposable
@@ -56,7 +56,7 @@ internal sealed unsafe partial class PeerWatch : IDisposable
             {
                 while (!_stop)
                 {
-                    int r = Poll(&p, 1, 1000);
+                    int r = Poll(&p, 1, 10_000);
                     if (r > 0 && (p.Revents & PollIn) != 0)
                     {
                         Exited = true;
@@ -74,6 +74,6 @@ internal sealed unsafe partial class PeerWatch : IDisposable
         _thread.Start();
     }
 
-    /// <summary>Stops watching: the callback will not run any more; the thread exits within a second.</summary>
+    /// <summary>Stops watching: the callback will not run any more; the thread exits within 10 s.</summary>
     public void Dispose() => _stop = true;
 }

@@ -30,7 +30,7 @@ public sealed class TpmifBackend : IDisposable
     /// How often a waiting side re-reads its peer's keys. Peer death wakes it at once (pidfd + a doorbell
     /// nudge) and a clean close kicks the doorbell, so this is only a safety net; it keeps an idle ring idle.
     /// </summary>
-    public const int LivenessIntervalMs = 2000;
+    public const int LivenessIntervalMs = 10_000;
 
     readonly RendezvousStore _store;
     readonly ITpmifDevice _device;
@@ -190,6 +190,7 @@ public sealed class TpmifBackend : IDisposable
             long lastCheck = Stopwatch.GetTimestamp();
             long spinTicks = SpinMicroseconds * Stopwatch.Frequency / 1_000_000;
             long spinUntil = 0;
+            uint control = ring.ControlKicks;
             while (!ct.IsCancellationRequested && !_peerGone)
             {
                 uint seen = ring.FrontKicks;
@@ -217,6 +218,12 @@ public sealed class TpmifBackend : IDisposable
                         // (the frontend kicks after writing Closing), so look at the frontend's keys.
                         look = ring.State is not (TpmifState.Submit or TpmifState.Cancel);
                         break;
+                }
+                if (ring.ControlKicks != control)
+                {
+                    // The frontend announced a key change (e.g. Closing), whatever state the page is in.
+                    control = ring.ControlKicks;
+                    look = true;
                 }
                 if (look || Stopwatch.GetElapsedTime(lastCheck).TotalMilliseconds >= LivenessIntervalMs)
                 {

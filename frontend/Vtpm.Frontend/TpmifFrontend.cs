@@ -310,7 +310,8 @@ public sealed class TpmifFrontend : IDisposable
             if (_ring is { } ring)
             {
                 _store.WriteState(Side.Frontend, XenbusState.Closing);
-                ring.KickBackend(); // like a Xenstore watch firing: the backend re-reads our state now
+                ring.KickControl(); // like a Xenstore watch firing: the backend re-reads our state now
+                ring.KickBackend();
                 _ring = null;
                 ring.Unlink();
                 ring.Dispose();

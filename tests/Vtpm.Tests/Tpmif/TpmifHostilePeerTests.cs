@@ -115,6 +115,7 @@ public sealed class TpmifHostilePeerTests
                     // Leave like a frontend that gives up: Closing, then back to Initialising for the next round.
                     store.WriteState(Side.Frontend, XenbusState.Closing);
                     store.Delete(Side.Frontend, "ring-ref");
+                    ring.KickControl();
                     ring.KickBackend();
                     Assert.IsTrue(WaitFor(() => store.ReadState(Side.Backend) == XenbusState.InitWait, 10_000), $"round {round}: backend did not return to InitWait\n" + Diagnostics());
                     store.WriteState(Side.Frontend, XenbusState.Initialising);
