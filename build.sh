@@ -30,6 +30,7 @@ build() {
   dotnet build VtpmStack.sln -c Release -nologo -clp:ErrorsOnly -v q
   mkdir -p bin
   write_launcher vtpm emulator/Vtpm.Emulator
+  write_launcher tpmfront frontend/Vtpm.Tpmfront
 }
 
 write_launcher() { # name project-dir

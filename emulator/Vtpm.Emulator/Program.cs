@@ -124,7 +124,7 @@ public static partial class Program
                 tcti = swtpm.Data is { } d
                     ? d.Endpoint.IsUnix ? $"swtpm:path={d.Endpoint.UnixPath}" : $"swtpm:host={d.Endpoint.Host},port={d.Port}"
                     : "";
-                if (swtpm.Data is null && swtpm.Control is null) throw new OptionException("nothing to listen on");
+                if (swtpm.Data is null && swtpm.Control is null && o.Tpmback is null) throw new OptionException("nothing to listen on");
             }
         }
         catch (Exception e) when (e is System.Net.Sockets.SocketException or IOException or OptionException)
@@ -132,6 +132,9 @@ public static partial class Program
             log.LogCritical("cannot listen: {Error}", e.Message);
             return 1;
         }
+
+        using var tpmback = Tpmif.TpmbackHook.Start(o, host, log);
+        if (o.Tpmback is not null && tpmback is null) return 1;
 
         if (!WritePidFile(o, log)) return 1;
 
@@ -276,6 +279,11 @@ public static partial class Program
           --pid file=<path>|fd=<fd>  write the process id once listening
           -d|--daemon              detach once listening
           --print-tcti             print TPM2TOOLS_TCTI=<tcti> on stdout once listening
+          --tpmback store=<dir>,name=<name>[,uuid=<uuid>][,spin=<us>]
+                                   also serve the TPM over a tpmif shared-memory ring, registered as device
+                                   <name> in the rendezvous store <dir> (reach it with tpmfront); in socket
+                                   mode without --server/--port/--ctrl, the ring is the only way in;
+                                   spin: µs to poll for the next request before sleeping (default 0)
           -h|--help, -v|--version
         SIGTERM/SIGINT stop gracefully: TPM2_Shutdown(CLEAR) first unless disable-auto-shutdown.
 

@@ -11,6 +11,7 @@ namespace Vtpm.Benchmarks;
 ///   (no options)      BenchmarkDotNet engine benchmarks (GetRandom, PCR_Extend, Hash), default job
 ///   --quick           the same with a short in-process job (seconds, not minutes)
 ///   --compare [N]     load generator: N round trips (default 20000; 4000 with --quick) to swtpm and vtpm over TCP
+///   --ring [N]        GetRandom through the tpmif ring vs TCP loopback vs Unix socket vs swtpm, plus idle ring CPU
 /// Anything else is passed to BenchmarkDotNet (e.g. --filter *Hash*).
 /// </summary>
 public static class Program
@@ -18,6 +19,13 @@ public static class Program
     public static int Main(string[] args)
     {
         bool quick = args.Contains("--quick");
+        int ringAt = Array.IndexOf(args, "--ring");
+        if (ringAt >= 0)
+        {
+            int n = quick ? 3000 : 20000;
+            if (ringAt + 1 < args.Length && int.TryParse(args[ringAt + 1], out int given)) n = given;
+            return RingBenchmark.Run(n);
+        }
         int compareAt = Array.IndexOf(args, "--compare");
         if (compareAt >= 0)
         {

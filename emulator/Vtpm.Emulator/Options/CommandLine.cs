@@ -36,7 +36,7 @@ public static class CommandLine
         }
 
         bool tpm2 = false;
-        string? tpmstate = null, server = null, ctrl = null, flags = null, log = null, pid = null, key = null;
+        string? tpmstate = null, server = null, ctrl = null, flags = null, log = null, pid = null, key = null, tpmback = null;
         int? legacyPort = null, mssimPort = null;
         string? bindaddr = null;
 
@@ -71,6 +71,7 @@ public static class CommandLine
                 case "--pid": pid = Value(); break;
                 case "-d" or "--daemon": NoValue(); o.Daemon = true; break;
                 case "--print-tcti": NoValue(); o.PrintTcti = true; break;
+                case "--tpmback": tpmback = Value(); break;
                 case "--tpm2" when socketOnly: NoValue(); tpm2 = true; break;
                 case "--server" when socketOnly: server = Value(); break;
                 case "--ctrl" when socketOnly: ctrl = Value(); break;
@@ -94,6 +95,7 @@ public static class CommandLine
         if (key is not null) o.Key = ParseKey(key);
         if (log is not null) ParseLog(o, log);
         if (pid is not null) ParsePid(o, pid);
+        if (tpmback is not null) o.Tpmback = ParseTpmback(tpmback);
 
         if (o.Mode == HostMode.Socket)
         {
@@ -101,7 +103,7 @@ public static class CommandLine
             if (server is not null) ParseServer(o, server, Env("TPM_PORT"));
             // As swtpm: with only --ctrl there is no data listener (QEMU hands the data channel over with
             // CMD_SET_DATAFD), so several instances never compete for the default port.
-            else if (ctrl is not null && legacyPort is null) o.Server = null;
+            else if ((ctrl is not null || o.Tpmback is not null) && legacyPort is null) o.Server = null; // ctrl only (QEMU) or ring only
             else o.Server = new EndpointOptions("127.0.0.1", legacyPort ?? PortFromEnv(Env("TPM_PORT")) ?? SwtpmDefaultPort, null);
             if (ctrl is not null) ParseCtrl(o, ctrl);
             if (flags is not null) ParseFlags(o, flags);
@@ -178,6 +180,16 @@ public static class CommandLine
         o.Server = ParseEndpoint(s, envPort, portRequired: false);
         o.ServerDisconnect = s.Flag("disconnect");
         s.EnsureAllUsed();
+    }
+
+    static TpmbackOptions ParseTpmback(string text)
+    {
+        var s = SubOptions.Parse("--tpmback", text);
+        var t = new TpmbackOptions(s.Require("store"), s.Require("name"), s.Get("uuid"), s.GetInt("spin", 0, 10_000));
+        s.EnsureAllUsed();
+        if (!Vtpm.Frontend.RendezvousStore.IsValidName(t.Name)) throw new OptionException($"--tpmback: name={t.Name} must be 1-64 characters of [A-Za-z0-9._-]");
+        if (t.Uuid is not null && !Guid.TryParse(t.Uuid, out _)) throw new OptionException($"--tpmback: uuid={t.Uuid} is not a UUID");
+        return t;
     }
 
     static void ParseCtrl(HostOptions o, string text)

@@ -14,6 +14,9 @@ public sealed record EndpointOptions(string? Host, int Port, string? UnixPath, U
     public override string ToString() => IsUnix ? $"unix:{UnixPath}" : $"{Host}:{Port}";
 }
 
+/// <summary>The rendezvous store directory and device name of --tpmback, and the vTPM UUID to publish.</summary>
+public sealed record TpmbackOptions(string Store, string Name, string? Uuid, int? SpinMicroseconds = null);
+
 /// <summary>Everything the command line decides.</summary>
 public sealed class HostOptions
 {
@@ -26,6 +29,9 @@ public sealed class HostOptions
     public bool ServerDisconnect { get; set; }
     public EndpointOptions? Control { get; set; }
     public bool ControlTerminate { get; set; }
+
+    /// <summary>--tpmback store=DIR,name=NAME[,uuid=UUID][,spin=US]: also serve the instance over a tpmif ring (Tpmif/).</summary>
+    public TpmbackOptions? Tpmback { get; set; }
 
     /// <summary>swtpm -t/--terminate: exit when the data client disconnects.</summary>
     public bool Terminate { get; set; }

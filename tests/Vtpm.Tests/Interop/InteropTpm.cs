@@ -11,8 +11,11 @@ namespace Vtpm.Tests.Interop;
 /// </summary>
 public sealed partial class InteropTpm : IDisposable
 {
-    /// <summary>The data rows: vtpm over both TCTIs, and swtpm over its own TCTI as the reference.</summary>
-    public static IEnumerable<object[]> Targets => TpmTarget.All.Select(t => new object[] { t });
+    /// <summary>
+    /// The data rows: vtpm over both TCTIs, swtpm over its own TCTI as the reference, and vtpm reached through
+    /// tpmfront and a tpmif ring (mssim TCTI → tpmfront → ring → vtpm --tpmback).
+    /// </summary>
+    public static IEnumerable<object[]> Targets => TpmTarget.All.Append("tpmfront-mssim").Select(t => new object[] { t });
 
     public TpmServer Server { get; }
     public Tpm2Tools Tools { get; }

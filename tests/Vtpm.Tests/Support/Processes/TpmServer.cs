@@ -57,7 +57,7 @@ public sealed partial class TpmServer : IDisposable
         bool owns = stateDir is null;
         stateDir ??= Directory.CreateTempSubdirectory("vtpm-test-state-").FullName;
         Directory.CreateDirectory(stateDir);
-        string exe = target.Implementation == TpmImplementation.Swtpm ? Executables.Swtpm() : Executables.Vtpm();
+        string exe = ExecutableFor(target);
         Exception? last = null;
         for (int attempt = 0; attempt < 5; attempt++)
         {
@@ -88,13 +88,14 @@ public sealed partial class TpmServer : IDisposable
     /// <summary>Starts a process that is expected to fail (e.g. on a tampered state directory); does not wait for ports.</summary>
     public static TpmServer Launch(TpmTarget target, string stateDir, bool startupClear = false)
     {
-        string exe = target.Implementation == TpmImplementation.Swtpm ? Executables.Swtpm() : Executables.Vtpm();
+        string exe = ExecutableFor(target);
         int port = FreePortPair();
         return Launch(target, exe, Arguments(target, port, stateDir, startupClear), port, stateDir, false);
     }
 
     static List<string> Arguments(TpmTarget target, int port, string stateDir, bool startupClear)
     {
+        if (target.Implementation == TpmImplementation.Tpmfront) return TpmfrontArguments(port, stateDir);
         if (target.Protocol == TpmProtocol.Mssim)
         {
             return ["mssim", "--port", port.ToString(), "--tpmstate", $"dir={stateDir}"];
@@ -117,6 +118,7 @@ public sealed partial class TpmServer : IDisposable
         foreach (var a in args) psi.ArgumentList.Add(a);
         var p = new Process { StartInfo = psi, EnableRaisingEvents = true };
         var server = new TpmServer(target, port, stateDir, owns, p);
+        server.StartCompanion();
         p.OutputDataReceived += (_, e) => { if (e.Data is not null) lock (server._output) server._output.AppendLine(e.Data); };
         p.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (server._output) server._output.AppendLine(e.Data); };
         p.Start();
@@ -138,7 +140,7 @@ public sealed partial class TpmServer : IDisposable
                     throw new PortClashException(output);
                 throw new InvalidOperationException($"{Target} exited with code {Process.ExitCode} before answering\n  command: {CommandLine}\n  output:\n{output}");
             }
-            if (CanConnect(Port) && CanConnect(ControlPort)) return;
+            if (CanConnect(Port) && CanConnect(ControlPort) && CompanionReady()) return;
             if (sw.Elapsed > timeout)
                 throw new TimeoutException($"{Target} did not accept connections on {Port}/{ControlPort} within {timeout.TotalSeconds} s\n  command: {CommandLine}\n  output:\n{Output}");
             Thread.Sleep(50);
@@ -247,6 +249,7 @@ public sealed partial class TpmServer : IDisposable
     void DisposeProcessOnly()
     {
         Stop();
+        StopCompanion();
         Process.Dispose();
     }
 

@@ -7,6 +7,8 @@ public enum TpmImplementation
     Swtpm,
     /// <summary>Our emulator, <c>vtpm</c>.</summary>
     Vtpm,
+    /// <summary><c>tpmfront</c> in front of a <c>vtpm --tpmback</c> over a tpmif ring (tests/Vtpm.Tests/Tpmif).</summary>
+    Tpmfront,
 }
 
 /// <summary>The wire protocol spoken on the server's two ports.</summary>
@@ -29,10 +31,11 @@ public sealed record TpmTarget(TpmImplementation Implementation, TpmProtocol Pro
         "vtpm-mssim" => new(TpmImplementation.Vtpm, TpmProtocol.Mssim),
         "vtpm-swtpm" => new(TpmImplementation.Vtpm, TpmProtocol.Swtpm),
         "swtpm-swtpm" => new(TpmImplementation.Swtpm, TpmProtocol.Swtpm),
+        "tpmfront-mssim" => new(TpmImplementation.Tpmfront, TpmProtocol.Mssim),
         _ => throw new ArgumentException($"unknown TPM target '{name}' (expected one of {string.Join(", ", All)})", nameof(name)),
     };
 
-    public string Name => $"{(Implementation == TpmImplementation.Vtpm ? "vtpm" : "swtpm")}-{(Protocol == TpmProtocol.Mssim ? "mssim" : "swtpm")}";
+    public string Name => $"{Implementation.ToString().ToLowerInvariant()}-{(Protocol == TpmProtocol.Mssim ? "mssim" : "swtpm")}";
 
     public override string ToString() => Name;
 }

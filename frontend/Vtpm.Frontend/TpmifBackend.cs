@@ -1,0 +1,366 @@
+using System.Diagnostics;
+using System.Globalization;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Vtpm.Wire;
+
+namespace Vtpm.Frontend;
+
+/// <summary>What a backend serves: the TPM instance behind the ring.</summary>
+public interface ITpmifDevice
+{
+    /// <summary>Executes one command (or a <see cref="RingPlatform"/> platform command) and returns the response.</summary>
+    byte[] Execute(ReadOnlySpan<byte> command, byte locality);
+
+    /// <summary>The frontend asked to cancel the command being executed.</summary>
+    void Cancel();
+}
+
+/// <summary>
+/// tpmback: serves one device of the rendezvous store over a tpmif ring. Handshake as Mini-OS tpmback does
+/// it: publish uuid, feature-protocol-v2 and InitWait; wait for the frontend's Initialised with ring-ref,
+/// ring-pages and event-channel; map the ring; publish ready and Connected. Then one request at a time:
+/// the header is copied once (one 64-bit load), the page references and data are copied once, and only the
+/// copies are validated and used (no double fetch, XSA-155). A frontend that breaks the protocol, goes to
+/// Closing/Closed or dies is disconnected: the device goes Closing → Closed → InitWait and waits for a new one.
+/// </summary>
+public sealed class TpmifBackend : IDisposable
+{
+    /// <summary>
+    /// How often a waiting side re-reads its peer's keys. Peer death wakes it at once (pidfd + a doorbell
+    /// nudge) and a clean close kicks the doorbell, so this is only a safety net; it keeps an idle ring idle.
+    /// </summary>
+    public const int LivenessIntervalMs = 10_000;
+
+    readonly RendezvousStore _store;
+    readonly ITpmifDevice _device;
+    readonly ILogger _log;
+    readonly CancellationTokenSource _stop = new();
+    readonly byte[] _request = new byte[SharedRing.Capacity(SharedRing.MaxExtraPages)];
+    Thread? _thread;
+    volatile bool _busy;
+    volatile bool _peerGone;
+    volatile SharedRing? _currentRing;
+    int _connections;
+
+    public string Uuid { get; }
+
+    /// <summary>Frontends accepted so far.</summary>
+    public int Connections => Volatile.Read(ref _connections);
+
+    /// <summary>Frontends disconnected for breaking the protocol.</summary>
+    public int Violations { get; private set; }
+
+    public XenbusState State { get; private set; } = XenbusState.Initialising;
+
+    /// <summary>
+    /// Microseconds to keep polling the state after answering before sleeping on the doorbell: a client that
+    /// sends its next command at once skips a futex wake-up. Idle CPU is unaffected (no command, no polling).
+    /// </summary>
+    public int SpinMicroseconds { get; init; } = DefaultSpinMicroseconds;
+
+    public const int DefaultSpinMicroseconds = 0;
+
+    public TpmifBackend(RendezvousStore store, ITpmifDevice device, ILogger? log = null, string? uuid = null, int? spinMicroseconds = null)
+    {
+        _store = store;
+        _device = device;
+        _log = log ?? NullLogger.Instance;
+        SpinMicroseconds = spinMicroseconds ?? DefaultSpinMicroseconds;
+        if (uuid is not null && !Guid.TryParse(uuid, out _)) throw new ArgumentException($"uuid '{uuid}' is not a UUID", nameof(uuid));
+        Uuid = uuid ?? (Guid.TryParse(store.Read(Side.Backend, "uuid"), out var kept) ? kept.ToString() : Guid.NewGuid().ToString());
+    }
+
+    /// <summary>Claims the backend side of the device and starts serving on a dedicated thread.</summary>
+    /// <exception cref="InvalidOperationException">Another live process serves this device.</exception>
+    public void Start()
+    {
+        if (_store.IsAlive(Side.Backend) && _store.OwnerPid(Side.Backend) != Environment.ProcessId)
+            throw new InvalidOperationException($"device {_store.Name} in {_store.Root} already has a running backend (pid {_store.OwnerPid(Side.Backend)})");
+        _store.Create(Side.Backend);
+        _store.Write(Side.Backend, "uuid", Uuid);
+        _store.Write(Side.Backend, "feature-protocol-v2", "1");
+        _store.WriteOwner(Side.Backend);
+        SetState(XenbusState.InitWait);
+        _thread = new Thread(Run) { IsBackground = true, Name = "tpmback " + _store.Name };
+        _thread.Start();
+    }
+
+    void SetState(XenbusState s)
+    {
+        State = s;
+        _store.WriteState(Side.Backend, s);
+    }
+
+    void Run()
+    {
+        string? rejected = null;
+        var ct = _stop.Token;
+        while (!ct.IsCancellationRequested)
+        {
+            var offer = WaitForFrontend(rejected, ct);
+            if (offer is null) break;
+            var (path, pages) = offer.Value;
+            SharedRing ring;
+            try
+            {
+                ring = SharedRing.Open(path, pages);
+            }
+            catch (Exception e) when (e is InvalidDataException or IOException or UnauthorizedAccessException or ArgumentException)
+            {
+                _log.LogWarning("tpmback {Name}: refusing ring {Path}: {Error}", _store.Name, path, e.Message);
+                rejected = path;
+                continue;
+            }
+            Interlocked.Increment(ref _connections);
+            _store.Write(Side.Backend, "ready", path);
+            SetState(XenbusState.Connected);
+            _log.LogInformation("tpmback {Name}: connected to frontend pid {Pid} ({Pages} ring pages)", _store.Name, _store.OwnerPid(Side.Frontend), pages);
+            bool violated;
+            _peerGone = false;
+            using (var watcher = new CancelWatcher(ring, this))
+            using (var peer = _store.OwnerPid(Side.Frontend) is int fp ? new PeerWatch(fp, () => { _peerGone = true; ring.NudgeFrontKickWaiters(); }) : null)
+            {
+                violated = Serve(ring, ct);
+            }
+            _store.WriteState(Side.Backend, XenbusState.Closing);
+            ring.KickControl(); // like a Xenstore watch firing: the frontend re-reads our state now
+            ring.KickFrontend(); // and a command waiting for its answer stops waiting
+            ring.Dispose();
+            if (violated)
+            {
+                Violations++;
+                rejected = path;
+            }
+            SetState(XenbusState.Closing);
+            _store.Delete(Side.Backend, "ready");
+            if (!_store.IsAlive(Side.Frontend)) DeleteStaleRing(path);
+            SetState(XenbusState.Closed);
+            _log.LogInformation("tpmback {Name}: frontend disconnected{Why}; waiting for a new one", _store.Name, violated ? " (protocol violation)" : "");
+            if (!ct.IsCancellationRequested) SetState(XenbusState.InitWait);
+        }
+    }
+
+    /// <summary>Polls the frontend's keys until it offers a ring (state Initialised). Null when stopping.</summary>
+    (string Path, int Pages)? WaitForFrontend(string? rejected, CancellationToken ct)
+    {
+        string? cleaned = null;
+        while (!ct.WaitHandle.WaitOne(100))
+        {
+            bool alive = _store.IsAlive(Side.Frontend);
+            string? path = _store.Read(Side.Frontend, "ring-ref");
+            if (!alive)
+            {
+                // A frontend killed before the connection completed leaves its ring file: remove it once.
+                if (path is not null && path != cleaned)
+                {
+                    DeleteStaleRing(path);
+                    cleaned = path;
+                }
+                continue;
+            }
+            if (_store.ReadState(Side.Frontend) != XenbusState.Initialised) continue;
+            if (path is null || path == rejected) continue;
+            if (_store.Read(Side.Frontend, "feature-protocol-v2") != "1") continue;
+            if (_store.Read(Side.Frontend, "event-channel") != "futex") continue;
+            if (!int.TryParse(_store.Read(Side.Frontend, "ring-pages"), NumberStyles.None, CultureInfo.InvariantCulture, out int pages)) continue;
+            return (path, pages);
+        }
+        return null;
+    }
+
+    static void DeleteStaleRing(string path)
+    {
+        if (!SharedRing.IsAcceptablePath(path)) return;
+        try
+        {
+            if (new FileInfo(path) is { Exists: true, LinkTarget: null }) File.Delete(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+        }
+    }
+
+    /// <summary>Serves requests until the frontend leaves or misbehaves; true on a protocol violation.</summary>
+    bool Serve(SharedRing ring, CancellationToken ct)
+    {
+        _currentRing = ring;
+        try
+        {
+            long lastCheck = Stopwatch.GetTimestamp();
+            long spinTicks = SpinMicroseconds * Stopwatch.Frequency / 1_000_000;
+            long spinUntil = 0;
+            uint control = ring.ControlKicks;
+            while (!ct.IsCancellationRequested && !_peerGone)
+            {
+                uint seen = ring.FrontKicks;
+                var header = ring.ReadHeader();
+                bool look = false;
+                switch (header.State)
+                {
+                    case TpmifState.Submit:
+                        if (!Process(ring, header)) return true;
+                        spinUntil = Stopwatch.GetTimestamp() + spinTicks;
+                        break;
+                    case TpmifState.Cancel:
+                        // Mini-OS tpmback: a cancel while no request is held is acknowledged with IDLE.
+                        ring.SetState(TpmifState.Idle);
+                        ring.KickFrontend();
+                        break;
+                    default:
+                        if (Stopwatch.GetTimestamp() < spinUntil)
+                        {
+                            Thread.SpinWait(20);
+                            continue;
+                        }
+                        ring.WaitFrontKick(seen, LivenessIntervalMs);
+                        // Woken with no request to serve: a timeout, a nudge or a kick announcing a key change
+                        // (the frontend kicks after writing Closing), so look at the frontend's keys.
+                        look = ring.State is not (TpmifState.Submit or TpmifState.Cancel);
+                        break;
+                }
+                if (ring.ControlKicks != control)
+                {
+                    // The frontend announced a key change (e.g. Closing), whatever state the page is in.
+                    control = ring.ControlKicks;
+                    look = true;
+                }
+                if (look || Stopwatch.GetElapsedTime(lastCheck).TotalMilliseconds >= LivenessIntervalMs)
+                {
+                    lastCheck = Stopwatch.GetTimestamp();
+                    if (!FrontendStillConnected(ring)) return false;
+                }
+            }
+            return false;
+        }
+        finally
+        {
+            _currentRing = null;
+        }
+    }
+
+    bool FrontendStillConnected(SharedRing ring)
+    {
+        if (_peerGone || !_store.IsAlive(Side.Frontend)) return false;
+        var s = _store.ReadState(Side.Frontend);
+        if (s is not (XenbusState.Initialised or XenbusState.Connected)) return false;
+        return _store.Read(Side.Frontend, "ring-ref") is not { } r || r == ring.Path;
+    }
+
+    /// <summary>One request from a header copy; false if the frontend broke the protocol.</summary>
+    bool Process(SharedRing ring, PageHeader header)
+    {
+        int extra = header.ExtraPages;
+        if (header.Pad != 0 || extra > ring.RingPages - 1)
+        {
+            _log.LogWarning("tpmback {Name}: bad request header ({Header}); closing the connection", _store.Name, header);
+            return false;
+        }
+        Span<uint> refs = stackalloc uint[extra];
+        ring.ReadPageRefs(refs);
+        foreach (uint r in refs)
+        {
+            if (r == 0 || r >= (uint)ring.RingPages)
+            {
+                _log.LogWarning("tpmback {Name}: page reference {Ref} outside 1..{Max}; closing the connection", _store.Name, r, ring.RingPages - 1);
+                return false;
+            }
+        }
+        int capacity = SharedRing.Capacity(extra);
+        if (header.Length > (uint)capacity)
+        {
+            _log.LogWarning("tpmback {Name}: request length {Length} exceeds the {Capacity} bytes granted; closing the connection", _store.Name, header.Length, capacity);
+            return false;
+        }
+        var command = _request.AsSpan(0, (int)header.Length);
+        ring.CopyData(refs, command, toPage: false);
+        byte[] response;
+        _busy = true;
+        try
+        {
+            response = _device.Execute(command, header.Locality);
+        }
+        catch (Exception e)
+        {
+            _log.LogError(e, "tpmback {Name}: the device failed on a request", _store.Name);
+            response = RingPlatform.Error(TpmRc.Failure);
+        }
+        finally
+        {
+            _busy = false;
+        }
+        if (response.Length > capacity)
+        {
+            // Mini-OS never answers here and the frontend hangs; answer an error that fits instead.
+            _log.LogWarning("tpmback {Name}: {Length}-byte response does not fit the {Capacity} bytes granted", _store.Name, response.Length, capacity);
+            response = RingPlatform.Error(TpmRc.Size);
+        }
+        ring.CopyData(refs, response, toPage: true);
+        ring.WriteLength((uint)response.Length);
+        ring.SetState(TpmifState.Finish);
+        ring.KickFrontend();
+        return true;
+    }
+
+    /// <summary>The second event handler: a CANCEL kick while a request is being executed cancels it in the device.</summary>
+    sealed class CancelWatcher : IDisposable
+    {
+        readonly SharedRing _ring;
+        readonly TpmifBackend _owner;
+        readonly Thread _thread;
+        volatile bool _stop;
+
+        public CancelWatcher(SharedRing ring, TpmifBackend owner)
+        {
+            _ring = ring;
+            _owner = owner;
+            _thread = new Thread(Run) { IsBackground = true, Name = "tpmback cancel" };
+            _thread.Start();
+        }
+
+        void Run()
+        {
+            uint seen = _ring.CancelKicks;
+            while (!_stop)
+            {
+                _ring.WaitCancelKick(seen, LivenessIntervalMs);
+                if (_stop) break;
+                uint now = _ring.CancelKicks;
+                if (now == seen) continue;
+                seen = now;
+                if (_owner._busy && _ring.State == TpmifState.Cancel) _owner._device.Cancel();
+            }
+        }
+
+        public void Dispose()
+        {
+            _stop = true;
+            _ring.NudgeCancelWaiters();
+            _thread.Join();
+        }
+    }
+
+    public void Dispose()
+    {
+        if (_stop.IsCancellationRequested) return;
+        _stop.Cancel();
+        try
+        {
+            _currentRing?.NudgeFrontKickWaiters();
+        }
+        catch (ObjectDisposedException)
+        {
+        }
+        _thread?.Join();
+        try
+        {
+            SetState(XenbusState.Closed);
+            // Like a backend directory removed by the toolstack: nothing of ours stays behind.
+            Directory.Delete(_store.SideDirectory(Side.Backend), recursive: true);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+        }
+        _stop.Dispose();
+    }
+}

@@ -1,0 +1,341 @@
+using System.Diagnostics;
+using System.Globalization;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Vtpm.Wire;
+
+namespace Vtpm.Frontend;
+
+/// <summary>
+/// tpmfront: the client half of a tpmif device. A link thread runs the Xenbus handshake (Initialising →
+/// create and publish the ring → Initialised → backend Connected with ready = our ring → Connected), unlinks the
+/// ring file once both sides have it mapped (so nothing is left in /dev/shm whoever dies later), watches the
+/// backend and reconnects with a fresh ring when a backend comes back. <see cref="Transact"/> submits one
+/// request at a time; it never hangs on a dead backend and never throws for link problems: the caller gets a
+/// TPM error response (TPM_RC_FAILURE: no backend / backend lost; TPM_RC_CANCELED: the backend answered IDLE).
+/// </summary>
+public sealed class TpmifFrontend : IDisposable
+{
+    readonly RendezvousStore _store;
+    readonly ILogger _log;
+    readonly int _extraPages;
+    readonly object _tx = new();
+    readonly CancellationTokenSource _stop = new();
+    readonly ManualResetEventSlim _connectedEvent = new(false);
+    readonly byte[] _response;
+    Thread? _thread;
+    SharedRing? _ring;
+    volatile bool _connected;
+    volatile bool _inFlight;
+    volatile SharedRing? _currentRing;
+    int _generation;
+    int _connections;
+
+    /// <summary>Extra pages granted with every request (tpmif nr_extra_pages); 1 lets 4096-byte messages through.</summary>
+    public int ExtraPages => _extraPages;
+
+    /// <summary>Largest command (and response) this ring carries.</summary>
+    public int Capacity => SharedRing.Capacity(_extraPages);
+
+    public bool IsConnected => _connected;
+
+    /// <summary>Connections made so far (1 after the first, 2 after a reconnect…).</summary>
+    public int Connections => Volatile.Read(ref _connections);
+
+    /// <summary>The backend's vTPM UUID (Xenstore key uuid) once connected.</summary>
+    public string? BackendUuid { get; private set; }
+
+    /// <summary>Microseconds to poll the state before sleeping on the doorbell (0 = always sleep).</summary>
+    public int SpinMicroseconds { get; init; }
+
+    public TpmifFrontend(RendezvousStore store, ILogger? log = null, int extraPages = 1)
+    {
+        if (extraPages is < 0 or > SharedRing.MaxExtraPages) throw new ArgumentOutOfRangeException(nameof(extraPages));
+        _store = store;
+        _log = log ?? NullLogger.Instance;
+        _extraPages = extraPages;
+        _response = new byte[SharedRing.Capacity(extraPages)];
+    }
+
+    /// <summary>Claims the frontend side of the device and starts the link thread.</summary>
+    /// <exception cref="InvalidOperationException">Another live process is this device's frontend.</exception>
+    public void Start()
+    {
+        if (_store.IsAlive(Side.Frontend) && _store.OwnerPid(Side.Frontend) != Environment.ProcessId)
+            throw new InvalidOperationException($"device {_store.Name} in {_store.Root} already has a running frontend (pid {_store.OwnerPid(Side.Frontend)})");
+        CleanStaleRings();
+        _store.Create(Side.Frontend);
+        _store.Delete(Side.Frontend, "ring-ref");
+        _store.WriteOwner(Side.Frontend);
+        _store.WriteState(Side.Frontend, XenbusState.Initialising);
+        _thread = new Thread(Run) { IsBackground = true, Name = "tpmfront " + _store.Name };
+        _thread.Start();
+    }
+
+    /// <summary>Waits until the ring is connected; false on timeout.</summary>
+    public bool WaitConnected(TimeSpan timeout) => _connectedEvent.Wait(timeout);
+
+    string RingPath(int generation) =>
+        Path.Combine(SharedRing.ShmDirectory, $"{SharedRing.FilePrefix}{_store.Name}-{Environment.ProcessId}-{generation}");
+
+    /// <summary>Ring files of this device left by frontends that died before their backend connected.</summary>
+    void CleanStaleRings()
+    {
+        string prefix = $"{SharedRing.FilePrefix}{_store.Name}-";
+        try
+        {
+            foreach (var f in Directory.EnumerateFiles(SharedRing.ShmDirectory, prefix + "*"))
+            {
+                var rest = Path.GetFileName(f)[prefix.Length..].Split('-');
+                if (rest.Length == 2 && int.TryParse(rest[0], NumberStyles.None, CultureInfo.InvariantCulture, out int pid)
+                    && ProcessIdentity.Of(pid) is null)
+                {
+                    File.Delete(f);
+                }
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+        }
+    }
+
+    void Run()
+    {
+        var ct = _stop.Token;
+        while (!ct.IsCancellationRequested)
+        {
+            _store.WriteState(Side.Frontend, XenbusState.Initialising);
+            // Wait for a live backend in InitWait that speaks protocol v2.
+            while (!(_store.IsAlive(Side.Backend) && _store.ReadState(Side.Backend) == XenbusState.InitWait
+                     && _store.Read(Side.Backend, "feature-protocol-v2") == "1"))
+            {
+                if (ct.WaitHandle.WaitOne(50)) return;
+            }
+            int generation = ++_generation;
+            string path = RingPath(generation);
+            SharedRing ring;
+            try
+            {
+                ring = SharedRing.Create(path, _extraPages + 1);
+            }
+            catch (IOException e)
+            {
+                _log.LogError("tpmfront {Name}: cannot create {Path}: {Error}", _store.Name, path, e.Message);
+                if (ct.WaitHandle.WaitOne(1000)) return;
+                continue;
+            }
+            _store.Write(Side.Frontend, "ring-ref", path);
+            _store.Write(Side.Frontend, "ring-pages", (_extraPages + 1).ToString(CultureInfo.InvariantCulture));
+            _store.Write(Side.Frontend, "event-channel", "futex");
+            _store.Write(Side.Frontend, "feature-protocol-v2", "1");
+            _store.WriteState(Side.Frontend, XenbusState.Initialised);
+
+            // Wait for the backend to map our ring (ready = our path) and go Connected.
+            bool ok = false;
+            while (!ct.WaitHandle.WaitOne(20))
+            {
+                if (!_store.IsAlive(Side.Backend)) break;
+                if (_store.ReadState(Side.Backend) == XenbusState.Connected && _store.Read(Side.Backend, "ready") == path)
+                {
+                    ok = true;
+                    break;
+                }
+            }
+            ring.Unlink(); // both sides hold it now (or the backend is gone): the file itself is no longer needed
+            if (!ok)
+            {
+                _store.Delete(Side.Frontend, "ring-ref");
+                ring.Dispose();
+                continue;
+            }
+            BackendUuid = _store.Read(Side.Backend, "uuid");
+            lock (_tx)
+            {
+                _ring = ring;
+                _connected = true;
+            }
+            _store.WriteState(Side.Frontend, XenbusState.Connected);
+            Interlocked.Increment(ref _connections);
+            _connectedEvent.Set();
+            _log.LogInformation("tpmfront {Name}: connected to backend pid {Pid} (vTPM {Uuid})", _store.Name, _store.OwnerPid(Side.Backend), BackendUuid);
+
+            // Watch the backend without polling: its death nudges the doorbell (pidfd), and a backend that closes
+            // kicks it; otherwise the keys are re-read every LivenessIntervalMs. Transact marks the link broken too.
+            using (var peer = _store.OwnerPid(Side.Backend) is int bp ? new PeerWatch(bp, () => { _connected = false; ring.NudgeBackKickWaiters(); ring.NudgeControlWaiters(); }) : null)
+            {
+                _currentRing = ring;
+                while (!ct.IsCancellationRequested && _connected)
+                {
+                    uint seen = ring.ControlKicks;
+                    ring.WaitControlKick(seen, TpmifBackend.LivenessIntervalMs);
+                    if (ct.IsCancellationRequested || !_connected) break;
+                    if (!_store.IsAlive(Side.Backend) || _store.ReadState(Side.Backend) != XenbusState.Connected || _store.Read(Side.Backend, "ready") != path)
+                    {
+                        _connected = false;
+                        ring.NudgeBackKickWaiters(); // a Transact waiting on the ring gives up now
+                    }
+                }
+                _currentRing = null;
+            }
+            _connectedEvent.Reset();
+            _connected = false;
+            if (ct.IsCancellationRequested) return; // Dispose tears down
+            _log.LogWarning("tpmfront {Name}: backend lost; reconnecting when one comes back", _store.Name);
+            _store.WriteState(Side.Frontend, XenbusState.Closing);
+            lock (_tx)
+            {
+                _ring = null;
+                ring.Dispose();
+            }
+            _store.Delete(Side.Frontend, "ring-ref");
+        }
+    }
+
+    /// <summary>
+    /// Sends one command at <paramref name="locality"/> and returns the response, or an error response when
+    /// the ring cannot deliver it. Commands are serialized (tpmif carries one request at a time).
+    /// </summary>
+    public byte[] Transact(ReadOnlySpan<byte> command, byte locality = 0)
+    {
+        lock (_tx)
+        {
+            var ring = _ring;
+            if (!_connected || ring is null) return RingPlatform.Error(TpmRc.Failure);
+            if (command.Length > Capacity) return RingPlatform.Error(TpmRc.CommandSize);
+            Span<uint> refs = stackalloc uint[_extraPages];
+            for (int i = 0; i < refs.Length; i++)
+            {
+                refs[i] = (uint)(i + 1);
+                ring.WritePageRef(i, refs[i]);
+            }
+            ring.CopyData(refs, new Span<byte>(_response, 0, command.Length).Also(command), toPage: true);
+            ring.WriteRequestHeader((uint)command.Length, locality, (byte)_extraPages);
+            _inFlight = true;
+            ring.SetState(TpmifState.Submit);
+            ring.KickBackend();
+            try
+            {
+                return Wait(ring);
+            }
+            finally
+            {
+                _inFlight = false;
+            }
+        }
+    }
+
+    byte[] Wait(SharedRing ring)
+    {
+        long start = Stopwatch.GetTimestamp();
+        long lastCheck = start;
+        long spinUntil = start + SpinMicroseconds * Stopwatch.Frequency / 1_000_000;
+        while (true)
+        {
+            uint seen = ring.BackKicks;
+            var header = ring.ReadHeader();
+            switch (header.State)
+            {
+                case TpmifState.Finish:
+                {
+                    if (header.Length > (uint)Capacity)
+                    {
+                        _log.LogWarning("tpmfront {Name}: backend answered {Length} bytes (capacity {Capacity}); dropping the link", _store.Name, header.Length, Capacity);
+                        _connected = false;
+                        return RingPlatform.Error(TpmRc.Failure);
+                    }
+                    Span<uint> refs = stackalloc uint[_extraPages];
+                    for (int i = 0; i < refs.Length; i++) refs[i] = (uint)(i + 1);
+                    var rsp = new byte[header.Length];
+                    ring.CopyData(refs, rsp, toPage: false);
+                    return rsp;
+                }
+                case TpmifState.Idle:
+                    // Linux xen-tpmfront: IDLE after SUBMIT means the request was cancelled.
+                    return RingPlatform.Error(TpmRc.Canceled);
+            }
+            if (Stopwatch.GetTimestamp() < spinUntil)
+            {
+                Thread.SpinWait(20);
+                continue;
+            }
+            ring.WaitBackKick(seen, TpmifBackend.LivenessIntervalMs / 4);
+            if (!_connected || Stopwatch.GetElapsedTime(lastCheck).TotalMilliseconds >= TpmifBackend.LivenessIntervalMs / 4)
+            {
+                lastCheck = Stopwatch.GetTimestamp();
+                if (!_connected || !_store.IsAlive(Side.Backend) || _store.ReadState(Side.Backend) != XenbusState.Connected)
+                {
+                    _connected = false;
+                    _log.LogWarning("tpmfront {Name}: backend gone during a command; answering TPM_RC_FAILURE", _store.Name);
+                    return RingPlatform.Error(TpmRc.Failure);
+                }
+            }
+        }
+    }
+
+    /// <summary>Asks the backend to cancel the command in flight (SUBMIT → CANCEL, then a kick); no-op when idle.</summary>
+    public void Cancel()
+    {
+        // Not under the transaction lock (it is held for the whole command); the ring stays mapped while
+        // a command is in flight because teardown takes that lock.
+        var ring = _ring;
+        if (ring is null || !_inFlight) return;
+        try
+        {
+            if (ring.TryCancel())
+            {
+                ring.KickCancel();
+                ring.KickBackend();
+            }
+        }
+        catch (ObjectDisposedException)
+        {
+        }
+    }
+
+    public void Dispose()
+    {
+        if (_stop.IsCancellationRequested) return;
+        _stop.Cancel();
+        try
+        {
+            _currentRing?.NudgeControlWaiters();
+        }
+        catch (ObjectDisposedException)
+        {
+        }
+        _thread?.Join();
+        lock (_tx)
+        {
+            _connected = false;
+            if (_ring is { } ring)
+            {
+                _store.WriteState(Side.Frontend, XenbusState.Closing);
+                ring.KickControl(); // like a Xenstore watch firing: the backend re-reads our state now
+                ring.KickBackend();
+                _ring = null;
+                ring.Unlink();
+                ring.Dispose();
+            }
+        }
+        try
+        {
+            _store.WriteState(Side.Frontend, XenbusState.Closed);
+            Directory.Delete(_store.SideDirectory(Side.Frontend), recursive: true);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+        }
+        _connectedEvent.Dispose();
+        _stop.Dispose();
+    }
+}
+
+static class SpanCopy
+{
+    /// <summary>Copies <paramref name="source"/> into <paramref name="target"/> and returns the target.</summary>
+    public static Span<byte> Also(this Span<byte> target, ReadOnlySpan<byte> source)
+    {
+        source.CopyTo(target);
+        return target;
+    }
+}

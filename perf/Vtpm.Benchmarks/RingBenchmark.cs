@@ -1,0 +1,228 @@
+using System.Buffers.Binary;
+using System.Diagnostics;
+using System.Globalization;
+using System.Net.Sockets;
+using Vtpm.Frontend;
+using Vtpm.Tests.Support.Processes;
+
+namespace Vtpm.Benchmarks;
+
+/// <summary>
+/// <c>./build.sh bench --ring [N]</c>: GetRandom(32) round trips to one <c>vtpm socket … --tpmback</c> through
+/// (a) the tpmif ring from an in-process frontend, (b) its TCP data channel, (c) TCP → a <c>tpmfront</c> process
+/// → the ring; then (d) a Unix socket to a second, identically started vtpm (vtpm has one data channel per
+/// process) and (e) swtpm over TCP. Prints p50/p99 and throughput, then the idle CPU of vtpm and tpmfront
+/// with a connected, idle ring (utime+stime from /proc/PID/stat over a few seconds).
+/// </summary>
+public static class RingBenchmark
+{
+    sealed record Row(string Path, double[] Us, double Seconds)
+    {
+        public double Throughput => Us.Length / Seconds;
+    }
+
+    public static int Run(int n)
+    {
+        var rows = new List<Row>();
+        var getRandom = Commands.GetRandom(32);
+        string work = Directory.CreateTempSubdirectory("vtpm-ring-bench-").FullName;
+        var procs = new List<Process>();
+        try
+        {
+            // (a)(b)(c): one vtpm with a TCP data channel and a ring.
+            int port = TpmServer.FreePortPair();
+            string store = Path.Combine(work, "rendezvous");
+            var vtpm = Start(Executables.Vtpm(), procs, "socket", "--tpm2", "--tpmstate", $"dir={Dir(work, "a")}",
+                "--server", $"type=tcp,port={port}", "--ctrl", $"type=tcp,port={port + 1}", "--flags", "not-need-init,startup-clear",
+                "--tpmback", $"store={store},name=bench{(Environment.GetEnvironmentVariable("VTPM_RING_SPIN") is { Length: > 0 } spin ? ",spin=" + spin : "")}");
+            WaitPort(port, vtpm);
+            var rs = new RendezvousStore(store, "bench");
+            using (var spinner = new TpmifFrontend(rs) { SpinMicroseconds = 20 })
+            {
+                spinner.Start();
+                if (!spinner.WaitConnected(TimeSpan.FromSeconds(30))) throw new TimeoutException("ring did not connect");
+                rows.Add(Measure("ring, frontend spins 20 µs first", n, () => spinner.Transact(getRandom)));
+            }
+            using (var front = new TpmifFrontend(rs))
+            {
+                front.Start();
+                if (!front.WaitConnected(TimeSpan.FromSeconds(30))) throw new TimeoutException("ring did not connect");
+                rows.Add(Measure("ring (in-process tpmfront, futex)", n, () => front.Transact(getRandom)));
+                rows.Add(Measure("ring, bad command code (transport)", n, () => front.Transact(BadCode), expectError: true));
+                // Idle: a connected ring with nothing to do (after the JIT's tier-up has settled).
+                Thread.Sleep(3000);
+                double vtpmIdle = CpuPercent(vtpm.Id, TimeSpan.FromSeconds(4));
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"idle vtpm with a connected ring: {vtpmIdle:F3} % of one CPU over 4 s"));
+            }
+            using (var tcp = new RawTpmClient(port, TpmProtocol.Swtpm))
+            {
+                rows.Add(Measure("TCP loopback (vtpm data channel)", n, () => tcp.Transact(getRandom)));
+                rows.Add(Measure("TCP, bad command code (transport)", n, () => tcp.Transact(BadCode), expectError: true));
+            }
+
+            int frontPort = TpmServer.FreePortPair();
+            var tpmfront = Start(TpmfrontExecutable.Path(), procs, "--store", store, "--name", "bench", "--server", $"type=tcp,port={frontPort}");
+            WaitPort(frontPort, tpmfront);
+            var sw = Stopwatch.StartNew();
+            while (!TpmServerRing(store) && sw.Elapsed < TimeSpan.FromSeconds(30)) Thread.Sleep(20);
+            using (var viaFront = new RawTpmClient(frontPort, TpmProtocol.Swtpm))
+                rows.Add(Measure("TCP → tpmfront → ring", n, () => viaFront.Transact(getRandom)));
+            Thread.Sleep(3000);
+            double frontIdle = CpuPercent(tpmfront.Id, TimeSpan.FromSeconds(4));
+            double backIdle = CpuPercent(vtpm.Id, TimeSpan.FromSeconds(4));
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"idle tpmfront process: {frontIdle:F3} %, its vtpm: {backIdle:F3} % of one CPU over 4 s"));
+
+            // (d) Unix socket: a second vtpm started the same way.
+            string sock = Path.Combine(work, "vtpm.sock");
+            var vtpmUnix = Start(Executables.Vtpm(), procs, "socket", "--tpm2", "--tpmstate", $"dir={Dir(work, "b")}",
+                "--server", $"type=unixio,path={sock}", "--flags", "not-need-init,startup-clear");
+            sw.Restart();
+            while (!File.Exists(sock) && sw.Elapsed < TimeSpan.FromSeconds(30) && !vtpmUnix.HasExited) Thread.Sleep(20);
+            using (var unix = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified))
+            {
+                unix.Connect(new UnixDomainSocketEndPoint(sock));
+                rows.Add(Measure("Unix socket (second vtpm)", n, () => UnixTransact(unix, getRandom)));
+            }
+
+            // (e) swtpm over TCP, the reference.
+            using (var swtpm = TpmServer.Start(new TpmTarget(TpmImplementation.Swtpm, TpmProtocol.Swtpm), startupClear: true))
+            using (var c = swtpm.Connect())
+                rows.Add(Measure("swtpm TCP loopback", n, () => c.Transact(getRandom)));
+        }
+        finally
+        {
+            foreach (var p in procs)
+            {
+                if (!p.HasExited)
+                {
+                    p.Kill();
+                    p.WaitForExit();
+                }
+                p.Dispose();
+            }
+            Directory.Delete(work, recursive: true);
+        }
+
+        Console.WriteLine();
+        Console.WriteLine($"GetRandom(32), {n} round trips each, one client, one connection");
+        Console.WriteLine($"{"path",-36} {"p50 µs",9} {"p99 µs",9} {"cmds/s",9}");
+        foreach (var r in rows)
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{r.Path,-36} {P(r.Us, 50),9:F1} {P(r.Us, 99),9:F1} {r.Throughput,9:F0}"));
+        var ring = rows.First(r => r.Path.StartsWith("ring (", StringComparison.Ordinal));
+        var ringBare = rows.First(r => r.Path.StartsWith("ring, bad", StringComparison.Ordinal));
+        var tcpBare = rows.First(r => r.Path.StartsWith("TCP, bad", StringComparison.Ordinal));
+        var tcpRow = rows.First(r => r.Path.StartsWith("TCP loopback", StringComparison.Ordinal));
+        var sw2 = rows.FirstOrDefault(r => r.Path.StartsWith("swtpm", StringComparison.Ordinal));
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"ring p50 / TCP p50 = {P(ring.Us, 50) / P(tcpRow.Us, 50):F2} (goal ≤ 0.25); ring throughput / swtpm TCP = {(sw2 is null ? double.NaN : ring.Throughput / sw2.Throughput):F1}× (goal ≥ 5)"));
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"transport only (header-rejected command): ring p50 / TCP p50 = {P(ringBare.Us, 50) / P(tcpBare.Us, 50):F2}"));
+        return 0;
+    }
+
+    static bool TpmServerRing(string store)
+    {
+        var rs = new RendezvousStore(store, "bench");
+        return rs.ReadState(Side.Frontend) == XenbusState.Connected && rs.ReadState(Side.Backend) == XenbusState.Connected;
+    }
+
+    static string Dir(string work, string name) => Directory.CreateDirectory(Path.Combine(work, name)).FullName;
+
+    static Process Start(string exe, List<Process> procs, params string[] args)
+    {
+        var psi = new ProcessStartInfo(exe) { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var a in args) psi.ArgumentList.Add(a);
+        var p = Process.Start(psi)!;
+        p.OutputDataReceived += (_, _) => { };
+        p.ErrorDataReceived += (_, e) => { if (e.Data is not null) Console.Error.WriteLine($"[{Path.GetFileName(exe)}] {e.Data}"); };
+        p.BeginOutputReadLine();
+        p.BeginErrorReadLine();
+        procs.Add(p);
+        return p;
+    }
+
+    static void WaitPort(int port, Process p)
+    {
+        var sw = Stopwatch.StartNew();
+        while (sw.Elapsed < TimeSpan.FromSeconds(30))
+        {
+            if (p.HasExited) throw new InvalidOperationException($"{p.StartInfo.FileName} exited with {p.ExitCode}");
+            using var s = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+            try
+            {
+                s.Connect(System.Net.IPAddress.Loopback, port);
+                return;
+            }
+            catch (SocketException)
+            {
+                Thread.Sleep(50);
+            }
+        }
+        throw new TimeoutException($"port {port} never answered");
+    }
+
+    static byte[] UnixTransact(Socket s, byte[] command)
+    {
+        s.Send(command);
+        var header = new byte[10];
+        Receive(s, header);
+        var rsp = new byte[BinaryPrimitives.ReadUInt32BigEndian(header.AsSpan(2))];
+        header.CopyTo(rsp, 0);
+        Receive(s, rsp.AsSpan(10));
+        return rsp;
+    }
+
+    static void Receive(Socket s, Span<byte> buf)
+    {
+        while (!buf.IsEmpty)
+        {
+            int r = s.Receive(buf);
+            if (r == 0) throw new IOException("closed");
+            buf = buf[r..];
+        }
+    }
+
+    /// <summary>A command the engine rejects at the header (TPM_RC_COMMAND_CODE): what remains is the transport.</summary>
+    static readonly byte[] BadCode = [0x80, 0x01, 0, 0, 0, 10, 0x00, 0x00, 0x00, 0x01];
+
+    static Row Measure(string name, int n, Func<byte[]> transact, bool expectError = false)
+    {
+        var first = transact();
+        uint rc = Commands.Rc(first);
+        if (rc != 0 != expectError) throw new InvalidOperationException($"{name}: GetRandom answered 0x{rc:X}");
+        for (int i = 0; i < Math.Min(1000, n / 4); i++) transact();
+        var us = new double[n];
+        var total = Stopwatch.StartNew();
+        for (int i = 0; i < n; i++)
+        {
+            long t0 = Stopwatch.GetTimestamp();
+            transact();
+            us[i] = Stopwatch.GetElapsedTime(t0).TotalMicroseconds;
+        }
+        total.Stop();
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{name}: {n} round trips in {total.Elapsed.TotalSeconds:F2} s"));
+        return new Row(name, us, total.Elapsed.TotalSeconds);
+    }
+
+    /// <summary>CPU used by a process over <paramref name="window"/>, in percent of one CPU (utime+stime, clock ticks of 10 ms).</summary>
+    static double CpuPercent(int pid, TimeSpan window)
+    {
+        long Ticks()
+        {
+            var stat = File.ReadAllText($"/proc/{pid}/stat");
+            var f = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+            return long.Parse(f[11], CultureInfo.InvariantCulture) + long.Parse(f[12], CultureInfo.InvariantCulture); // fields 14, 15
+        }
+        long a = Ticks();
+        Thread.Sleep(window);
+        long b = Ticks();
+        return (b - a) * 10.0 / window.TotalMilliseconds * 100.0;
+    }
+
+    static double P(double[] values, int percentile)
+    {
+        var sorted = values.Order().ToArray();
+        int i = (int)Math.Ceiling(percentile / 100.0 * sorted.Length) - 1;
+        return sorted[Math.Clamp(i, 0, sorted.Length - 1)];
+    }
+}

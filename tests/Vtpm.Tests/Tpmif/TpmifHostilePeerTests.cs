@@ -1,0 +1,154 @@
+using System.Buffers.Binary;
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using Vtpm.Frontend;
+using Vtpm.Tests.Support.Processes;
+
+namespace Vtpm.Tests.Tpmif;
+
+/// <summary>
+/// A fake frontend (this test process) writes random lengths, states, page counts and page references into
+/// the shared page of a real <c>vtpm --tpmback</c>, also while the backend is reading a request; the vtpm must
+/// survive, disconnect the bad peer, and serve a well-behaved frontend afterwards.
+/// </summary>
+[TestClass]
+public sealed class TpmifHostilePeerTests
+{
+    static readonly byte[] StartupClear = [0x80, 0x01, 0, 0, 0, 12, 0, 0, 0x01, 0x44, 0, 0];
+    static readonly byte[] GetRandom8 = [0x80, 0x01, 0, 0, 0, 12, 0, 0, 0x01, 0x7B, 0, 8];
+
+    static uint Rc(byte[] response) => BinaryPrimitives.ReadUInt32BigEndian(response.AsSpan(6));
+
+    static bool WaitFor(Func<bool> condition, int ms)
+    {
+        var sw = Stopwatch.StartNew();
+        while (!condition())
+        {
+            if (sw.ElapsedMilliseconds > ms) return false;
+            Thread.Sleep(10);
+        }
+        return true;
+    }
+
+    [TestMethod]
+    public unsafe void RandomSharedPageContentNeverCrashesVtpmAndAGoodFrontendIsServedAfterwards()
+    {
+        string dir = Directory.CreateTempSubdirectory("tpmif-hostile-").FullName;
+        var output = new StringBuilder();
+        using var vtpm = TpmServer.StartBackend(dir, l => { lock (output) output.AppendLine(l); });
+        var store = new RendezvousStore(Path.Combine(dir, "rendezvous"), TpmServer.TpmfrontDevice);
+        string Diagnostics() { lock (output) return $"vtpm output:\n{output}"; }
+        try
+        {
+            Assert.IsTrue(WaitFor(() => store.ReadState(Side.Backend) == XenbusState.InitWait, 30_000), "backend never reached InitWait\n" + Diagnostics());
+            store.Create(Side.Frontend);
+            store.WriteOwner(Side.Frontend);
+            var rng = new Random(20261123);
+            int connected = 0;
+            for (int round = 0; round < 12; round++)
+            {
+                int pages = 1 + rng.Next(3);
+                string path = Path.Combine(SharedRing.ShmDirectory, $"{SharedRing.FilePrefix}{TpmServer.TpmfrontDevice}-{Environment.ProcessId}-h{round}");
+                using var ring = SharedRing.Create(path, pages);
+                try
+                {
+                    store.Write(Side.Frontend, "ring-ref", path);
+                    store.Write(Side.Frontend, "ring-pages", pages.ToString(CultureInfo.InvariantCulture));
+                    store.Write(Side.Frontend, "event-channel", "futex");
+                    store.Write(Side.Frontend, "feature-protocol-v2", "1");
+                    store.WriteState(Side.Frontend, XenbusState.Initialised);
+                    if (!WaitFor(() => store.ReadState(Side.Backend) == XenbusState.Connected && store.Read(Side.Backend, "ready") == path, 10_000))
+                        Assert.Fail($"round {round}: backend did not connect\n" + Diagnostics());
+                    connected++;
+                    byte* page = ring.PagePointer(0);
+                    long total = (long)pages * SharedRing.PageSize;
+                    if (round % 2 == 0)
+                    {
+                        // Random header, page references and data, then a kick; repeatedly.
+                        for (int i = 0; i < 300 && store.ReadState(Side.Backend) == XenbusState.Connected; i++)
+                        {
+                            var junk = new byte[8 + 4 * 16 + rng.Next(64)];
+                            rng.NextBytes(junk);
+                            if (rng.Next(3) == 0) junk[4] = (byte)TpmifState.Submit;
+                            if (rng.Next(2) == 0) junk[6] = 0;
+                            if (rng.Next(2) == 0) junk[7] = (byte)rng.Next(pages + 1);
+                            if (rng.Next(2) == 0) BinaryPrimitives.WriteUInt32LittleEndian(junk, (uint)rng.Next(SharedRing.Capacity(pages - 1) + 64));
+                            junk.CopyTo(new Span<byte>(page, junk.Length));
+                            ring.KickBackend();
+                            if (rng.Next(8) == 0) ring.KickCancel();
+                            Thread.SpinWait(rng.Next(2000));
+                        }
+                    }
+                    else
+                    {
+                        // Well-formed submissions while a second thread rewrites the header under the backend.
+                        using var stop = new CancellationTokenSource();
+                        var scribbler = Task.Run(() =>
+                        {
+                            var r = new Random(round);
+                            var b = new byte[8 + 4 * 16];
+                            while (!stop.IsCancellationRequested)
+                            {
+                                r.NextBytes(b);
+                                int at = r.Next(b.Length - 4);
+                                b.AsSpan(at, 4).CopyTo(new Span<byte>(page + at, 4));
+                                if (r.Next(4) == 0) new Span<byte>(page, (int)Math.Min(total, 256)).Fill((byte)r.Next(256));
+                            }
+                        });
+                        for (int i = 0; i < 300 && store.ReadState(Side.Backend) == XenbusState.Connected; i++)
+                        {
+                            GetRandom8.CopyTo(new Span<byte>(page + 8, GetRandom8.Length));
+                            ring.WriteRequestHeader((uint)GetRandom8.Length, 0, 0);
+                            ring.SetState(TpmifState.Submit);
+                            ring.KickBackend();
+                            Thread.SpinWait(rng.Next(5000));
+                        }
+                        stop.Cancel();
+                        scribbler.Wait();
+                    }
+                    Assert.IsFalse(vtpm.HasExited, $"round {round}: vtpm died\n" + Diagnostics());
+                }
+                finally
+                {
+                    ring.Unlink();
+                    // Leave like a frontend that gives up: Closing, then back to Initialising for the next round.
+                    store.WriteState(Side.Frontend, XenbusState.Closing);
+                    store.Delete(Side.Frontend, "ring-ref");
+                    ring.KickControl();
+                    ring.KickBackend();
+                    Assert.IsTrue(WaitFor(() => store.ReadState(Side.Backend) == XenbusState.InitWait, 10_000), $"round {round}: backend did not return to InitWait\n" + Diagnostics());
+                    store.WriteState(Side.Frontend, XenbusState.Initialising);
+                }
+            }
+            Assert.AreEqual(12, connected);
+            Assert.IsFalse(vtpm.HasExited, Diagnostics());
+
+            // The hostile frontend leaves; a good one connects and is served.
+            store.WriteState(Side.Frontend, XenbusState.Closed);
+            Directory.Delete(store.SideDirectory(Side.Frontend), recursive: true);
+            using var good = new TpmifFrontend(store);
+            good.Start();
+            Assert.IsTrue(good.WaitConnected(TimeSpan.FromSeconds(15)), "the good frontend did not connect\n" + Diagnostics());
+            // Whatever the junk did to the TPM (it may have started or shut it down), a _TPM_Init and Startup bring it back.
+            Assert.AreEqual(0u, Rc(good.Transact(RingPlatform.Build(PlatformSignal.Init))));
+            Assert.AreEqual(0u, Rc(good.Transact(StartupClear)), Diagnostics());
+            var rsp = good.Transact(GetRandom8);
+            Assert.AreEqual(0u, Rc(rsp));
+            Assert.HasCount(20, rsp);
+            Assert.IsFalse(vtpm.HasExited);
+            StringAssert.DoesNotMatch(Diagnostics(), new System.Text.RegularExpressions.Regex("Unhandled exception|Fatal error"));
+            // The junk was noticed: bad headers, page references or lengths closed the connection.
+            StringAssert.Contains(Diagnostics(), "closing the connection");
+        }
+        finally
+        {
+            if (!vtpm.HasExited)
+            {
+                vtpm.Kill();
+                vtpm.WaitForExit();
+            }
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+}
