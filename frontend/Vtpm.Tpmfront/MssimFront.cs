@@ -22,37 +22,13 @@ public sealed class MssimFront(RingTpm tpm, EndpointOptions endpoint, ILogger lo
 
     public void Start()
     {
-        for (int attempt = 0; ; attempt++)
-        {
-            var cmd = Listener.Bind(endpoint, "mssim command port", log);
-            try
-            {
-                Platform = Listener.Bind(endpoint with { Port = cmd.Port + 1 }, "mssim platform port", log);
-                Command = cmd;
-                break;
-            }
-            catch (SocketException) when (endpoint.Port == 0 && attempt < 20 && cmd.Port < 65535)
-            {
-                cmd.DisposeAsync().AsTask().GetAwaiter().GetResult();
-            }
-            catch
-            {
-                cmd.DisposeAsync().AsTask().GetAwaiter().GetResult();
-                throw;
-            }
-        }
+        (Command, Platform) = Listener.BindPair(endpoint, "mssim command port", "mssim platform port", log);
         Command.Start(ServeCommandAsync, tpm.Stopping);
         Platform.Start(ServePlatformAsync, tpm.Stopping);
     }
 
-    static byte[] Words(params uint[] words)
-    {
-        var b = new byte[4 * words.Length];
-        for (int i = 0; i < words.Length; i++) BinaryPrimitives.WriteUInt32BigEndian(b.AsSpan(4 * i), words[i]);
-        return b;
-    }
 
-    byte[] Ack((Vtpm.Wire.TpmRc Rc, uint Result) r) => Words(r.Rc.IsError ? 1u : 0u);
+    byte[] Ack((Vtpm.Wire.TpmRc Rc, uint Result) r) => SocketIo.Words(r.Rc.IsError ? 1u : 0u);
 
     async Task ServeCommandAsync(Socket client, CancellationToken ct)
     {
@@ -84,12 +60,12 @@ public sealed class MssimFront(RingTpm tpm, EndpointOptions endpoint, ILogger lo
                 {
                     uint? clientVersion = await SocketIo.ReadUInt32Async(client, ct).ConfigureAwait(false);
                     if (clientVersion is null or 0) return;
-                    reply = Words(MssimServer.ServerVersion, MssimServer.EndpointFlags, 0);
+                    reply = SocketIo.Words(MssimServer.ServerVersion, MssimServer.EndpointFlags, 0);
                     break;
                 }
                 case MssimServer.SetAlternativeResult:
                     await SocketIo.ReadBytesAsync(client, 4, ct).ConfigureAwait(false);
-                    reply = Words(0);
+                    reply = SocketIo.Words(0);
                     break;
                 case MssimServer.SignalHashStart:
                     reply = Ack(tpm.Signal(PlatformSignal.HashStart));
@@ -124,7 +100,7 @@ public sealed class MssimFront(RingTpm tpm, EndpointOptions endpoint, ILogger lo
         {
             uint? code = await SocketIo.ReadUInt32Async(client, ct).ConfigureAwait(false);
             if (code is null) return;
-            byte[] reply = Words(0);
+            byte[] reply = SocketIo.Words(0);
             switch (code.Value)
             {
                 case MssimServer.SignalPowerOn: reply = Ack(tpm.Signal(PlatformSignal.PowerOn)); break;
@@ -142,7 +118,7 @@ public sealed class MssimFront(RingTpm tpm, EndpointOptions endpoint, ILogger lo
                 case MssimServer.GetCommandResponseSizes:
                 {
                     var (cs, c, rs, r) = tpm.TakeSizeStatistics();
-                    reply = Words(16, cs, c, rs, r, 0);
+                    reply = SocketIo.Words(16, cs, c, rs, r, 0);
                     break;
                 }
                 case MssimServer.SessionEnd:
@@ -152,7 +128,7 @@ public sealed class MssimFront(RingTpm tpm, EndpointOptions endpoint, ILogger lo
                     return;
                 default:
                     log.LogWarning("mssim: unknown platform request {Code}; ending the session", code.Value);
-                    await SocketIo.SendAllAsync(client, Words(1), ct).ConfigureAwait(false);
+                    await SocketIo.SendAllAsync(client, SocketIo.Words(1), ct).ConfigureAwait(false);
                     return;
             }
             await SocketIo.SendAllAsync(client, reply, ct).ConfigureAwait(false);

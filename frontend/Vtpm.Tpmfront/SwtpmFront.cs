@@ -93,14 +93,8 @@ public sealed class SwtpmFront(RingTpm tpm, HostOptions options, ILogger log) : 
         }
     }
 
-    static byte[] Words(params uint[] words)
-    {
-        var b = new byte[4 * words.Length];
-        for (int i = 0; i < words.Length; i++) BinaryPrimitives.WriteUInt32BigEndian(b.AsSpan(4 * i), words[i]);
-        return b;
-    }
 
-    static byte[] Result((Vtpm.Wire.TpmRc Rc, uint Result) r) => Words(r.Rc.IsError ? SwtpmServer.TpmFail : SwtpmServer.TpmSuccess);
+    static byte[] Result((Vtpm.Wire.TpmRc Rc, uint Result) r) => SocketIo.Words(r.Rc.IsError ? SwtpmServer.TpmFail : SwtpmServer.TpmSuccess);
 
     /// <summary>The u8 locality body (QEMU sends 4 bytes, tpm2-tss 1): read the byte, then pad bytes already there.</summary>
     static async ValueTask<byte> ReadLocalityAsync(Socket client, CancellationToken ct)
@@ -118,7 +112,7 @@ public sealed class SwtpmFront(RingTpm tpm, HostOptions options, ILogger log) : 
         switch (code)
         {
             case SwtpmServer.CmdGetCapability:
-                return (Words(0, Capabilities), false);
+                return (SocketIo.Words(0, Capabilities), false);
             case SwtpmServer.CmdInit:
             {
                 uint flags = BinaryPrimitives.ReadUInt32BigEndian(await SocketIo.ReadBytesAsync(client, 4, ct).ConfigureAwait(false));
@@ -131,22 +125,22 @@ public sealed class SwtpmFront(RingTpm tpm, HostOptions options, ILogger log) : 
             case SwtpmServer.CmdGetTpmEstablished:
             {
                 var (rc, flag) = tpm.Signal(PlatformSignal.GetEstablished);
-                if (rc.IsError) return (Words(SwtpmServer.TpmBadOrdinal), false);
+                if (rc.IsError) return (SocketIo.Words(SwtpmServer.TpmBadOrdinal), false);
                 return ([0, 0, 0, 0, (byte)flag, 0, 0, 0], false);
             }
             case SwtpmServer.CmdSetLocality:
             {
                 byte loc = await ReadLocalityAsync(client, ct).ConfigureAwait(false);
-                if (loc > 4) return (Words(SwtpmServer.TpmBadLocality), false);
+                if (loc > 4) return (SocketIo.Words(SwtpmServer.TpmBadLocality), false);
                 _locality = loc;
-                return (Words(SwtpmServer.TpmSuccess), false);
+                return (SocketIo.Words(SwtpmServer.TpmSuccess), false);
             }
             case SwtpmServer.CmdHashStart:
                 return (Result(tpm.Signal(PlatformSignal.HashStart)), false);
             case SwtpmServer.CmdHashData:
             {
                 uint length = BinaryPrimitives.ReadUInt32BigEndian(await SocketIo.ReadBytesAsync(client, 4, ct).ConfigureAwait(false));
-                if (length > 4096 - 18) return (Words(SwtpmServer.TpmFail), true);
+                if (length > 4096 - 18) return (SocketIo.Words(SwtpmServer.TpmFail), true);
                 var data = await SocketIo.ReadBytesAsync(client, (int)length, ct).ConfigureAwait(false);
                 return (Result(tpm.Signal(PlatformSignal.HashData, 0, data)), false);
             }
@@ -154,28 +148,28 @@ public sealed class SwtpmFront(RingTpm tpm, HostOptions options, ILogger log) : 
                 return (Result(tpm.Signal(PlatformSignal.HashEnd)), false);
             case SwtpmServer.CmdCancelTpmCmd:
                 tpm.Frontend.Cancel();
-                return (Words(SwtpmServer.TpmSuccess), false);
+                return (SocketIo.Words(SwtpmServer.TpmSuccess), false);
             case SwtpmServer.CmdResetTpmEstablished:
             {
                 byte loc = await ReadLocalityAsync(client, ct).ConfigureAwait(false);
                 var (rc, _) = tpm.Signal(PlatformSignal.ResetEstablished, loc);
-                return (Words(rc.IsSuccess ? SwtpmServer.TpmSuccess : rc.Code == Vtpm.Wire.TpmRc.Locality.Code ? SwtpmServer.TpmBadLocality : SwtpmServer.TpmBadOrdinal), false);
+                return (SocketIo.Words(rc.IsSuccess ? SwtpmServer.TpmSuccess : rc.Code == Vtpm.Wire.TpmRc.Locality.Code ? SwtpmServer.TpmBadLocality : SwtpmServer.TpmBadOrdinal), false);
             }
             case SwtpmServer.CmdGetConfig:
-                return (Words(SwtpmServer.TpmSuccess, 0), false);
+                return (SocketIo.Words(SwtpmServer.TpmSuccess, 0), false);
             case SwtpmServer.CmdSetBufferSize:
             {
                 uint requested = BinaryPrimitives.ReadUInt32BigEndian(await SocketIo.ReadBytesAsync(client, 4, ct).ConfigureAwait(false));
                 if (requested != 0)
                 {
-                    if (Running) return (Words(SwtpmServer.TpmBadOrdinal), false);
+                    if (Running) return (SocketIo.Words(SwtpmServer.TpmBadOrdinal), false);
                     Volatile.Write(ref _bufferSize, (int)Math.Clamp(requested, (uint)TpmHost.MinBufferSize, (uint)TpmHost.MaxBufferSize));
                 }
-                return (Words(SwtpmServer.TpmSuccess, (uint)_bufferSize, TpmHost.MinBufferSize, TpmHost.MaxBufferSize), false);
+                return (SocketIo.Words(SwtpmServer.TpmSuccess, (uint)_bufferSize, TpmHost.MinBufferSize, TpmHost.MaxBufferSize), false);
             }
             default:
                 log.LogDebug("control channel: unsupported command 0x{Code:x}", code);
-                return (Words(SwtpmServer.TpmBadOrdinal), false);
+                return (SocketIo.Words(SwtpmServer.TpmBadOrdinal), false);
         }
     }
 

@@ -81,6 +81,31 @@ public sealed class Listener : IAsyncDisposable
             ?? throw new SocketException((int)SocketError.HostNotFound);
     }
 
+    /// <summary>
+    /// Binds a port and the next one (Microsoft simulator: command port P, platform port P+1). With port 0,
+    /// retries until the OS hands out a port whose successor is free too.
+    /// </summary>
+    public static (Listener First, Listener Second) BindPair(EndpointOptions endpoint, string firstName, string secondName, ILogger log)
+    {
+        for (int attempt = 0; ; attempt++)
+        {
+            var first = Bind(endpoint, firstName, log);
+            try
+            {
+                return (first, Bind(endpoint with { Port = first.Port + 1 }, secondName, log));
+            }
+            catch (SocketException) when (endpoint.Port == 0 && attempt < 20 && first.Port < 65535)
+            {
+                first.DisposeAsync().AsTask().GetAwaiter().GetResult();
+            }
+            catch
+            {
+                first.DisposeAsync().AsTask().GetAwaiter().GetResult();
+                throw;
+            }
+        }
+    }
+
     /// <summary>Starts accepting; <paramref name="handler"/> runs once per client and owns the socket.</summary>
     public void Start(Func<Socket, CancellationToken, Task> handler, CancellationToken stopping)
     {

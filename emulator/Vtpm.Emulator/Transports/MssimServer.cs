@@ -47,35 +47,11 @@ public sealed class MssimServer : IAsyncDisposable
     /// <summary>Binds P and P+1 (with port 0, finds a free consecutive pair) and starts serving.</summary>
     public void Start()
     {
-        for (int attempt = 0; ; attempt++)
-        {
-            var cmd = Listener.Bind(_endpoint, "mssim command port", _log);
-            try
-            {
-                Platform = Listener.Bind(_endpoint with { Port = cmd.Port + 1 }, "mssim platform port", _log);
-                Command = cmd;
-                break;
-            }
-            catch (SocketException) when (_endpoint.Port == 0 && attempt < 20 && cmd.Port < 65535)
-            {
-                cmd.DisposeAsync().AsTask().GetAwaiter().GetResult();
-            }
-            catch
-            {
-                cmd.DisposeAsync().AsTask().GetAwaiter().GetResult();
-                throw;
-            }
-        }
+        (Command, Platform) = Listener.BindPair(_endpoint, "mssim command port", "mssim platform port", _log);
         Command.Start(ServeCommandAsync, _host.Stopping);
         Platform.Start(ServePlatformAsync, _host.Stopping);
     }
 
-    static byte[] Words(params uint[] words)
-    {
-        var b = new byte[4 * words.Length];
-        for (int i = 0; i < words.Length; i++) BinaryPrimitives.WriteUInt32BigEndian(b.AsSpan(4 * i), words[i]);
-        return b;
-    }
 
     int MaxCommand => _host.Engine.Options.MaxCommandSize;
 
@@ -110,28 +86,28 @@ public sealed class MssimServer : IAsyncDisposable
                 {
                     uint? clientVersion = await SocketIo.ReadUInt32Async(client, ct).ConfigureAwait(false);
                     if (clientVersion is null or 0) return; // version 0 is unsupported: end the session
-                    reply = Words(ServerVersion, EndpointFlags, 0);
+                    reply = SocketIo.Words(ServerVersion, EndpointFlags, 0);
                     break;
                 }
                 case SetAlternativeResult:
                     await SocketIo.ReadBytesAsync(client, 4, ct).ConfigureAwait(false); // not applicable to a simulator
-                    reply = Words(0);
+                    reply = SocketIo.Words(0);
                     break;
                 case SignalHashStart:
                     _host.Engine.HashStart();
-                    reply = Words(0);
+                    reply = SocketIo.Words(0);
                     break;
                 case SignalHashData:
                 {
                     uint length = BinaryPrimitives.ReadUInt32BigEndian(await SocketIo.ReadBytesAsync(client, 4, ct).ConfigureAwait(false));
                     if (length > (uint)MaxCommand) return;
                     _host.Engine.HashData(await SocketIo.ReadBytesAsync(client, (int)length, ct).ConfigureAwait(false));
-                    reply = Words(0);
+                    reply = SocketIo.Words(0);
                     break;
                 }
                 case SignalHashEnd:
                     _host.Engine.HashEnd();
-                    reply = Words(0);
+                    reply = SocketIo.Words(0);
                     break;
                 case SessionEnd:
                     return;
@@ -152,17 +128,17 @@ public sealed class MssimServer : IAsyncDisposable
         {
             uint? code = await SocketIo.ReadUInt32Async(client, ct).ConfigureAwait(false);
             if (code is null) return;
-            byte[] reply = Words(0);
+            byte[] reply = SocketIo.Words(0);
             switch (code.Value)
             {
                 case SignalPowerOn:
                     // ms-tpm-20-ref: power-on of a powered TPM is ignored; otherwise _TPM_Init.
-                    if (!_host.IsPoweredOn && !TryInit()) reply = Words(1);
+                    if (!_host.IsPoweredOn && !TryInit()) reply = SocketIo.Words(1);
                     break;
                 case SignalReset:
                 case SignalRestart:
                     // A reset (or restart) is _TPM_Init without the platform's power being removed.
-                    if (!TryInit()) reply = Words(1);
+                    if (!TryInit()) reply = SocketIo.Words(1);
                     break;
                 case SignalPowerOff:
                     _host.PowerOff(autoShutdown: false);
@@ -191,7 +167,7 @@ public sealed class MssimServer : IAsyncDisposable
                 case GetCommandResponseSizes:
                 {
                     var (cs, c, rs, r) = _host.TakeSizeStatistics();
-                    reply = Words(16, cs, c, rs, r, 0);
+                    reply = SocketIo.Words(16, cs, c, rs, r, 0);
                     break;
                 }
                 case SessionEnd:
@@ -201,7 +177,7 @@ public sealed class MssimServer : IAsyncDisposable
                     return;
                 default:
                     _log.LogWarning("mssim: unknown platform request {Code}; ending the session", code.Value);
-                    await SocketIo.SendAllAsync(client, Words(1), ct).ConfigureAwait(false);
+                    await SocketIo.SendAllAsync(client, SocketIo.Words(1), ct).ConfigureAwait(false);
                     return;
             }
             await SocketIo.SendAllAsync(client, reply, ct).ConfigureAwait(false);

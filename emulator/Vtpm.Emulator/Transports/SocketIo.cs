@@ -48,4 +48,12 @@ public static class SocketIo
             data = data[n..];
         }
     }
+
+    /// <summary>Big-endian 32-bit words, the unit of every control and platform answer.</summary>
+    public static byte[] Words(params uint[] words)
+    {
+        var b = new byte[4 * words.Length];
+        for (int i = 0; i < words.Length; i++) System.Buffers.Binary.BinaryPrimitives.WriteUInt32BigEndian(b.AsSpan(4 * i), words[i]);
+        return b;
+    }
 }

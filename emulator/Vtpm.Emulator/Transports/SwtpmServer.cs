@@ -257,12 +257,6 @@ public sealed class SwtpmServer : IAsyncDisposable
         return b;
     }
 
-    static byte[] Words(params uint[] words)
-    {
-        var b = new byte[4 * words.Length];
-        for (int i = 0; i < words.Length; i++) BinaryPrimitives.WriteUInt32BigEndian(b.AsSpan(4 * i), words[i]);
-        return b;
-    }
 
     async ValueTask<(byte[] Response, bool Close)> HandleControlAsync(ControlStream client, uint code, CancellationToken ct)
     {
@@ -271,7 +265,7 @@ public sealed class SwtpmServer : IAsyncDisposable
         {
             case CmdGetCapability:
                 // ptm_cap is 64 bits: the upper half is zero.
-                return (Words(0, Capabilities), false);
+                return (SocketIo.Words(0, Capabilities), false);
 
             case CmdInit:
             {
@@ -375,13 +369,13 @@ public sealed class SwtpmServer : IAsyncDisposable
                 if (payload is null)
                 {
                     // swtpm answers a missing blob with TPM_RETRY and an empty body, which QEMU tolerates.
-                    return (Words(TpmRetry, 0, 0, 0), false);
+                    return (SocketIo.Words(TpmRetry, 0, 0, 0), false);
                 }
                 // Sealed (integrity + format version, not encrypted) so a damaged migration stream is detected.
                 var blob = StateEnvelope.Seal(kind, payload, null);
                 if (offset > blob.Length) return (Result(TpmBadParameter), false);
                 var part = blob.AsSpan((int)offset);
-                return ([.. Words(TpmSuccess, 0, (uint)part.Length, (uint)part.Length), .. part], false);
+                return ([.. SocketIo.Words(TpmSuccess, 0, (uint)part.Length, (uint)part.Length), .. part], false);
             }
 
             case CmdSetStateBlob:
@@ -425,7 +419,7 @@ public sealed class SwtpmServer : IAsyncDisposable
                 return (Result(TpmSuccess), false);
 
             case CmdGetConfig:
-                return (Words(TpmSuccess, _host.HasFileKey ? PtmConfigFlagFileKey : 0), false);
+                return (SocketIo.Words(TpmSuccess, _host.HasFileKey ? PtmConfigFlagFileKey : 0), false);
 
             case CmdSetBufferSize:
             {
@@ -433,7 +427,7 @@ public sealed class SwtpmServer : IAsyncDisposable
                 // Only while stopped, as swtpm: the TPM's size cannot change under a running OS.
                 if (running) return (Result(TpmBadOrdinal), false);
                 int size = _host.SetBufferSize((int)Math.Min(requested, int.MaxValue));
-                return (Words(TpmSuccess, (uint)size, TpmHost.MinBufferSize, TpmHost.MaxBufferSize), false);
+                return (SocketIo.Words(TpmSuccess, (uint)size, TpmHost.MinBufferSize, TpmHost.MaxBufferSize), false);
             }
 
             case CmdSetDataFd:
@@ -449,7 +443,7 @@ public sealed class SwtpmServer : IAsyncDisposable
                 var text = System.Text.Encoding.UTF8.GetBytes(InfoJson(flags) + "\0");
                 if (offset > text.Length) return (Result(TpmBadParameter), false);
                 var part = text.AsSpan((int)offset);
-                return ([.. Words(TpmSuccess, (uint)text.Length, (uint)part.Length), .. part], false);
+                return ([.. SocketIo.Words(TpmSuccess, (uint)text.Length, (uint)part.Length), .. part], false);
             }
 
             case CmdLockStorage:
