@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.Text;
 using Microsoft.Extensions.Logging;
 using Vtpm.Emulator.Options;
+using Vtpm.Tpm2.Commands.Capability;
 using Vtpm.Tpm2.Dispatch;
 using Vtpm.Tpm2.State;
 using Vtpm.Wire;
@@ -15,7 +16,7 @@ namespace Vtpm.Emulator;
 /// per instance), keeps the swtpm control state (locality, buffer size), sends the automatic
 /// TPM2_Shutdown(CLEAR) before a reset or exit, and writes the trace log.
 /// </summary>
-public sealed class TpmHost : IDisposable
+public sealed class TpmHost : ITpmDevice, IDisposable
 {
     /// <summary>swtpm's TPM 2.0 buffer-size bounds for CMD_SET_BUFFERSIZE.</summary>
     public const int MinBufferSize = 2808;
@@ -35,8 +36,17 @@ public sealed class TpmHost : IDisposable
     public bool Trace { get; init; }
     public bool HasFileKey { get; init; }
 
-    /// <summary>Locality for data-channel commands (swtpm CMD_SET_LOCALITY).</summary>
-    public byte Locality { get; set; }
+    byte _locality;
+
+    /// <summary>Locality for data-channel commands (swtpm CMD_SET_LOCALITY); set between commands, never during one.</summary>
+    public byte Locality
+    {
+        get => _locality;
+        set
+        {
+            lock (_gate) _locality = value;
+        }
+    }
 
     /// <summary>Largest command accepted on the data channels (swtpm CMD_SET_BUFFERSIZE).</summary>
     public int BufferSize { get; private set; } = MaxBufferSize;
@@ -136,6 +146,21 @@ public sealed class TpmHost : IDisposable
         lock (_gate) return ExecuteLocked(command, locality).ToArray();
     }
 
+    /// <summary>Executes one command at <paramref name="locality"/> into <paramref name="response"/>; returns the response length.</summary>
+    public int Execute(ReadOnlySpan<byte> command, byte locality, Span<byte> response)
+    {
+        lock (_gate)
+        {
+            var rsp = ExecuteLocked(command, locality);
+            rsp.CopyTo(response);
+            return rsp.Length;
+        }
+    }
+
+    public int MaxCommandSize => Engine.Options.MaxCommandSize;
+
+    public int MaxResponseSize => _response.Length;
+
     ReadOnlySpan<byte> ExecuteLocked(ReadOnlySpan<byte> command, byte locality)
     {
         long start = Stopwatch.GetTimestamp();
@@ -171,6 +196,52 @@ public sealed class TpmHost : IDisposable
 
     /// <summary>MS simulator NV_ON/NV_OFF: whether the platform's NV is available.</summary>
     public bool NvAvailable { get; set; } = true;
+
+    public void SetNvAvailable(bool available) => NvAvailable = available;
+
+    public void SetCancel(bool asserted) => Engine.Platform.CancelRequested = asserted;
+
+    public void SetPhysicalPresence(bool asserted) => Engine.Platform.PhysicalPresence = asserted;
+
+    public bool TpmEstablished => Engine.TpmEstablished;
+
+    public bool ResetTpmEstablished(byte locality)
+    {
+        lock (_gate) return Engine.ResetTpmEstablished(locality);
+    }
+
+    public bool HashStart()
+    {
+        lock (_gate) return Engine.HashStart();
+    }
+
+    public bool HashData(ReadOnlySpan<byte> data)
+    {
+        lock (_gate) return Engine.HashData(data);
+    }
+
+    public bool HashEnd()
+    {
+        lock (_gate) return Engine.HashEnd();
+    }
+
+    public void StoreVolatile()
+    {
+        lock (_gate) Engine.StoreVolatile();
+    }
+
+    public byte[]? GetStateBlob(StateBlobKind kind)
+    {
+        // The volatile blob of a running TPM is its RAM now; the others are what the store holds.
+        lock (_gate) return kind == StateBlobKind.Volatile && Engine.IsPoweredOn ? Engine.SerializeVolatile() : Store.Load(kind);
+    }
+
+    public void SetStateBlob(StateBlobKind kind, ReadOnlySpan<byte> payload)
+    {
+        lock (_gate) Store.Save(kind, payload);
+    }
+
+    public uint? FixedProperty(TpmPt property) => CapabilitySupport.Fixed(Engine, property);
 
     /// <summary>The MS simulator's command/response size statistics; reading them resets them.</summary>
     public (uint CommandSize, uint Command, uint ResponseSize, uint Response) TakeSizeStatistics()

@@ -11,7 +11,10 @@ public enum PlatformSignal : uint
     PowerOn = 1,
     /// <summary>Power off without the automatic Shutdown (MS simulator POWER_OFF).</summary>
     PowerOff = 2,
-    /// <summary>_TPM_Init of a running or stopped TPM (swtpm CMD_INIT, MS RESET); arg bit 0 = delete volatile state.</summary>
+    /// <summary>
+    /// _TPM_Init of a running or stopped TPM (swtpm CMD_INIT, MS RESET); arg bit 0 = delete volatile state,
+    /// bit 1 = the automatic TPM2_Shutdown(CLEAR) first, bit 2 = the configured TPM2_Startup after.
+    /// </summary>
     Init = 3,
     /// <summary>Automatic TPM2_Shutdown(CLEAR) then power off (swtpm CMD_SHUTDOWN / CMD_STOP).</summary>
     Stop = 4,
@@ -29,6 +32,27 @@ public enum PlatformSignal : uint
     HashEnd = 11,
     /// <summary>Result bit 0 = powered on.</summary>
     Status = 12,
+    /// <summary>swtpm CMD_STORE_VOLATILE.</summary>
+    StoreVolatile = 13,
+    /// <summary>
+    /// One chunk of a state blob's payload: arg = blob kind (swtpm's PTM_BLOB_TYPE_*), data = u32 offset, u32
+    /// largest chunk wanted. Result = the blob's total length, response data = the chunk. Offset 0 takes a
+    /// snapshot of the blob; later offsets are served from that snapshot, so the chunks form one consistent blob.
+    /// No such blob: <see cref="RingPlatform.NoBlob"/>.
+    /// </summary>
+    GetStateBlob = 14,
+    /// <summary>
+    /// One chunk of a state blob's payload: arg = blob kind, data = u32 total length, u32 offset, then the
+    /// chunk. Chunks must come in order from offset 0; the blob replaces the stored one once complete, and
+    /// only while the TPM is off (as swtpm's CMD_SET_STATEBLOB).
+    /// </summary>
+    SetStateBlob = 15,
+    /// <summary>Result bit 0 = the state is encrypted with a key file (swtpm CMD_GET_CONFIG's PTM_CONFIG_FLAG_FILE_KEY).</summary>
+    GetConfig = 16,
+    /// <summary>Result = the TPM_PT_FIXED property arg (Part 2 § 6.13); TPM_RC_VALUE if the TPM has no such property.</summary>
+    FixedProperty = 17,
+    /// <summary>The cancel line as a level (MS CANCEL_ON arg 1 / CANCEL_OFF arg 0).</summary>
+    CancelLevel = 18,
 }
 
 /// <summary>
@@ -41,6 +65,12 @@ public enum PlatformSignal : uint
 public static class RingPlatform
 {
     public const uint CommandCode = 0x2000_0101;
+
+    /// <summary>Size of a platform response without data: header plus the u32 result.</summary>
+    public const int ResponseHeaderSize = 14;
+
+    /// <summary>The answer to <see cref="PlatformSignal.GetStateBlob"/> for a blob that does not exist.</summary>
+    public static readonly TpmRc NoBlob = TpmRc.NoResult;
 
     public static byte[] Build(PlatformSignal signal, uint argument = 0, ReadOnlySpan<byte> data = default)
     {
@@ -70,13 +100,14 @@ public static class RingPlatform
         return true;
     }
 
-    public static byte[] Response(TpmRc rc, uint result = 0)
+    public static byte[] Response(TpmRc rc, uint result = 0, ReadOnlySpan<byte> data = default)
     {
-        var b = new byte[14];
+        var b = new byte[ResponseHeaderSize + data.Length];
         BinaryPrimitives.WriteUInt16BigEndian(b, (ushort)TpmSt.NoSessions);
-        BinaryPrimitives.WriteUInt32BigEndian(b.AsSpan(2), 14);
+        BinaryPrimitives.WriteUInt32BigEndian(b.AsSpan(2), (uint)b.Length);
         BinaryPrimitives.WriteUInt32BigEndian(b.AsSpan(6), rc.Code);
         BinaryPrimitives.WriteUInt32BigEndian(b.AsSpan(10), result);
+        data.CopyTo(b.AsSpan(ResponseHeaderSize));
         return b;
     }
 
@@ -96,5 +127,9 @@ public static class RingPlatform
 
     /// <summary>The u32 result of a platform response (0 when absent).</summary>
     public static uint Result(ReadOnlySpan<byte> response) =>
-        response.Length >= 14 ? BinaryPrimitives.ReadUInt32BigEndian(response[10..]) : 0;
+        response.Length >= ResponseHeaderSize ? BinaryPrimitives.ReadUInt32BigEndian(response[10..]) : 0;
+
+    /// <summary>The data after the result of a platform response (empty when absent).</summary>
+    public static ReadOnlySpan<byte> Data(ReadOnlySpan<byte> response) =>
+        response.Length > ResponseHeaderSize ? response[ResponseHeaderSize..] : default;
 }

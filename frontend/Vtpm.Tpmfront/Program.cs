@@ -3,6 +3,7 @@ using System.Runtime.InteropServices;
 using Microsoft.Extensions.Logging;
 using Vtpm.Emulator.Logging;
 using Vtpm.Emulator.Options;
+using Vtpm.Emulator.Transports;
 using Vtpm.Frontend;
 
 namespace Vtpm.Tpmfront;
@@ -97,14 +98,14 @@ public static class Program
         {
             if (o.Mode == HostMode.Mssim)
             {
-                var m = new MssimFront(tpm, o.Server!, log);
+                var m = new MssimServer(tpm, o.Server!, log);
                 server = m;
                 m.Start();
                 tcti = $"mssim:host={o.Server!.Host},port={m.Port}";
             }
             else
             {
-                var s = new SwtpmFront(tpm, o, log);
+                var s = new SwtpmServer(tpm, o, log);
                 server = s;
                 s.Start();
                 tcti = s.Data is { } d ? d.Endpoint.IsUnix ? $"swtpm:path={d.Endpoint.UnixPath}" : $"swtpm:host={d.Endpoint.Host},port={d.Port}" : "";

@@ -27,7 +27,7 @@ public sealed class MssimServer : IAsyncDisposable
     public const uint ServerVersion = 1;
     public const uint EndpointFlags = 0x01 | 0x04 | 0x08;
 
-    readonly TpmHost _host;
+    readonly ITpmDevice _host;
     readonly ILogger _log;
     readonly EndpointOptions _endpoint;
 
@@ -37,7 +37,7 @@ public sealed class MssimServer : IAsyncDisposable
     /// <summary>The command port (the platform port is one more).</summary>
     public int Port => Command?.Port ?? 0;
 
-    public MssimServer(TpmHost host, EndpointOptions endpoint, ILogger log)
+    public MssimServer(ITpmDevice host, EndpointOptions endpoint, ILogger log)
     {
         _host = host;
         _endpoint = endpoint;
@@ -53,7 +53,7 @@ public sealed class MssimServer : IAsyncDisposable
     }
 
 
-    int MaxCommand => _host.Engine.Options.MaxCommandSize;
+    int MaxCommand => _host.MaxCommandSize;
 
     async Task ServeCommandAsync(Socket client, CancellationToken ct)
     {
@@ -94,19 +94,19 @@ public sealed class MssimServer : IAsyncDisposable
                     reply = SocketIo.Words(0);
                     break;
                 case SignalHashStart:
-                    _host.Engine.HashStart();
+                    _host.HashStart();
                     reply = SocketIo.Words(0);
                     break;
                 case SignalHashData:
                 {
                     uint length = BinaryPrimitives.ReadUInt32BigEndian(await SocketIo.ReadBytesAsync(client, 4, ct).ConfigureAwait(false));
                     if (length > (uint)MaxCommand) return;
-                    _host.Engine.HashData(await SocketIo.ReadBytesAsync(client, (int)length, ct).ConfigureAwait(false));
+                    _host.HashData(await SocketIo.ReadBytesAsync(client, (int)length, ct).ConfigureAwait(false));
                     reply = SocketIo.Words(0);
                     break;
                 }
                 case SignalHashEnd:
-                    _host.Engine.HashEnd();
+                    _host.HashEnd();
                     reply = SocketIo.Words(0);
                     break;
                 case SessionEnd:
@@ -129,56 +129,65 @@ public sealed class MssimServer : IAsyncDisposable
             uint? code = await SocketIo.ReadUInt32Async(client, ct).ConfigureAwait(false);
             if (code is null) return;
             byte[] reply = SocketIo.Words(0);
-            switch (code.Value)
+            try
             {
-                case SignalPowerOn:
-                    // ms-tpm-20-ref: power-on of a powered TPM is ignored; otherwise _TPM_Init.
-                    if (!_host.IsPoweredOn && !TryInit()) reply = SocketIo.Words(1);
-                    break;
-                case SignalReset:
-                case SignalRestart:
-                    // A reset (or restart) is _TPM_Init without the platform's power being removed.
-                    if (!TryInit()) reply = SocketIo.Words(1);
-                    break;
-                case SignalPowerOff:
-                    _host.PowerOff(autoShutdown: false);
-                    break;
-                case SignalPhysPresOn:
-                    _host.Engine.Platform.PhysicalPresence = true;
-                    break;
-                case SignalPhysPresOff:
-                    _host.Engine.Platform.PhysicalPresence = false;
-                    break;
-                case SignalCancelOn:
-                    _host.Engine.Platform.CancelRequested = true;
-                    break;
-                case SignalCancelOff:
-                    _host.Engine.Platform.CancelRequested = false;
-                    break;
-                case SignalNvOn:
-                    _host.NvAvailable = true;
-                    break;
-                case SignalNvOff:
-                    _host.NvAvailable = false;
-                    break;
-                case SignalKeyCacheOn:
-                case SignalKeyCacheOff:
-                    break; // the reference's RSA key cache is a test speed-up; we have none
-                case GetCommandResponseSizes:
+                switch (code.Value)
                 {
-                    var (cs, c, rs, r) = _host.TakeSizeStatistics();
-                    reply = SocketIo.Words(16, cs, c, rs, r, 0);
-                    break;
+                    case SignalPowerOn:
+                        // ms-tpm-20-ref: power-on of a powered TPM is ignored; otherwise _TPM_Init.
+                        if (!_host.IsPoweredOn && !TryInit()) reply = SocketIo.Words(1);
+                        break;
+                    case SignalReset:
+                    case SignalRestart:
+                        // A reset (or restart) is _TPM_Init without the platform's power being removed.
+                        if (!TryInit()) reply = SocketIo.Words(1);
+                        break;
+                    case SignalPowerOff:
+                        _host.PowerOff(autoShutdown: false);
+                        break;
+                    case SignalPhysPresOn:
+                        _host.SetPhysicalPresence(true);
+                        break;
+                    case SignalPhysPresOff:
+                        _host.SetPhysicalPresence(false);
+                        break;
+                    case SignalCancelOn:
+                        _host.SetCancel(true);
+                        break;
+                    case SignalCancelOff:
+                        _host.SetCancel(false);
+                        break;
+                    case SignalNvOn:
+                        _host.SetNvAvailable(true);
+                        break;
+                    case SignalNvOff:
+                        _host.SetNvAvailable(false);
+                        break;
+                    case SignalKeyCacheOn:
+                    case SignalKeyCacheOff:
+                        break; // the reference's RSA key cache is a test speed-up; we have none
+                    case GetCommandResponseSizes:
+                    {
+                        var (cs, c, rs, r) = _host.TakeSizeStatistics();
+                        reply = SocketIo.Words(16, cs, c, rs, r, 0);
+                        break;
+                    }
+                    case SessionEnd:
+                        return;
+                    case Stop:
+                        _host.RequestStop("TPM_STOP on the mssim platform port");
+                        return;
+                    default:
+                        _log.LogWarning("mssim: unknown platform request {Code}; ending the session", code.Value);
+                        await SocketIo.SendAllAsync(client, SocketIo.Words(1), ct).ConfigureAwait(false);
+                        return;
                 }
-                case SessionEnd:
-                    return;
-                case Stop:
-                    _host.RequestStop("TPM_STOP on the mssim platform port");
-                    return;
-                default:
-                    _log.LogWarning("mssim: unknown platform request {Code}; ending the session", code.Value);
-                    await SocketIo.SendAllAsync(client, SocketIo.Words(1), ct).ConfigureAwait(false);
-                    return;
+            }
+            catch (TpmDeviceException e)
+            {
+                // The TPM cannot be reached (tpmfront without a backend): a failed signal, not a dropped client.
+                _log.LogWarning("mssim: platform request {Code}: {Error}", code.Value, e.Message);
+                reply = SocketIo.Words(1);
             }
             await SocketIo.SendAllAsync(client, reply, ct).ConfigureAwait(false);
         }

@@ -2,7 +2,6 @@ using System.Buffers.Binary;
 using System.Net.Sockets;
 using Microsoft.Extensions.Logging;
 using Vtpm.Emulator.Options;
-using Vtpm.Tpm2.Commands.Capability;
 using Vtpm.Tpm2.State;
 using Vtpm.Wire.Tpm2;
 
@@ -51,14 +50,14 @@ public sealed class SwtpmServer : IAsyncDisposable
     Socket? _fdSocket;
     Task? _fdTask;
 
-    readonly TpmHost _host;
+    readonly ITpmDevice _host;
     readonly HostOptions _options;
     readonly ILogger _log;
 
     public Listener? Data { get; private set; }
     public Listener? Control { get; private set; }
 
-    public SwtpmServer(TpmHost host, HostOptions options, ILogger log)
+    public SwtpmServer(ITpmDevice host, HostOptions options, ILogger log)
     {
         _host = host;
         _options = options;
@@ -196,6 +195,12 @@ public sealed class SwtpmServer : IAsyncDisposable
                     stream.DiscardBuffered();
                     (response, close) = (Result(e.Answer.Value), false);
                 }
+                catch (TpmDeviceException e)
+                {
+                    // The TPM cannot be reached (tpmfront without a backend): swtpm's answer when libtpms fails.
+                    _log.LogWarning("control channel: request 0x{Code:x}: {Error}", code, e.Message);
+                    (response, close) = (Result(TpmFail), false);
+                }
                 // Descriptors attached to anything but SET_DATAFD are not used.
                 if (code != CmdSetDataFd && stream.Buffered == 0) stream.DiscardFds();
                 await SocketIo.SendAllAsync(client, response, ct).ConfigureAwait(false);
@@ -260,7 +265,9 @@ public sealed class SwtpmServer : IAsyncDisposable
 
     async ValueTask<(byte[] Response, bool Close)> HandleControlAsync(ControlStream client, uint code, CancellationToken ct)
     {
-        bool running = _host.IsPoweredOn;
+        // Asked only once the request's body has been read: a device that cannot answer (TpmDeviceException)
+        // then leaves the stream in step.
+        bool Running() => _host.IsPoweredOn;
         switch (code)
         {
             case CmdGetCapability:
@@ -287,20 +294,20 @@ public sealed class SwtpmServer : IAsyncDisposable
                 return (Result(TpmSuccess), false);
 
             case CmdGetTpmEstablished:
-                if (!running) return (Result(TpmBadOrdinal), false);
-                return ([0, 0, 0, 0, _host.Engine.TpmEstablished ? (byte)1 : (byte)0, 0, 0, 0], false);
+                if (!Running()) return (Result(TpmBadOrdinal), false);
+                return ([0, 0, 0, 0, _host.TpmEstablished ? (byte)1 : (byte)0, 0, 0, 0], false);
 
             case CmdSetLocality:
             {
                 byte loc = await ReadLocalityAsync(client, ct).ConfigureAwait(false);
                 if (loc > 4) return (Result(TpmBadLocality), false);
-                lock (_host.Gate) _host.Locality = loc;
+                _host.Locality = loc;
                 return (Result(TpmSuccess), false);
             }
 
             case CmdHashStart:
-                if (!running) return (Result(TpmBadOrdinal), false);
-                return (Result(_host.Engine.HashStart() ? TpmSuccess : TpmFail), false);
+                if (!Running()) return (Result(TpmBadOrdinal), false);
+                return (Result(_host.HashStart() ? TpmSuccess : TpmFail), false);
 
             case CmdHashData:
             {
@@ -311,24 +318,24 @@ public sealed class SwtpmServer : IAsyncDisposable
                     return (Result(TpmFail), true);
                 }
                 var data = await ReadBodyAsync(client, (int)length, null, ct).ConfigureAwait(false);
-                if (!running) return (Result(TpmBadOrdinal), false);
-                return (Result(_host.Engine.HashData(data) ? TpmSuccess : TpmFail), false);
+                if (!Running()) return (Result(TpmBadOrdinal), false);
+                return (Result(_host.HashData(data) ? TpmSuccess : TpmFail), false);
             }
 
             case CmdHashEnd:
-                if (!running) return (Result(TpmBadOrdinal), false);
-                return (Result(_host.Engine.HashEnd() ? TpmSuccess : TpmFail), false);
+                if (!Running()) return (Result(TpmBadOrdinal), false);
+                return (Result(_host.HashEnd() ? TpmSuccess : TpmFail), false);
 
             case CmdCancelTpmCmd:
-                if (!running) return (Result(TpmBadOrdinal), false);
+                if (!Running()) return (Result(TpmBadOrdinal), false);
                 _host.CancelPulse();
                 return (Result(TpmSuccess), false);
 
             case CmdStoreVolatile:
-                if (!running) return (Result(TpmBadOrdinal), false);
+                if (!Running()) return (Result(TpmBadOrdinal), false);
                 try
                 {
-                    _host.Engine.StoreVolatile();
+                    _host.StoreVolatile();
                     return (Result(TpmSuccess), false);
                 }
                 catch (Exception e) when (e is IOException or UnauthorizedAccessException)
@@ -340,8 +347,8 @@ public sealed class SwtpmServer : IAsyncDisposable
             case CmdResetTpmEstablished:
             {
                 byte loc = await ReadLocalityAsync(client, ct).ConfigureAwait(false);
-                if (!running) return (Result(TpmBadOrdinal), false);
-                return (Result(_host.Engine.ResetTpmEstablished(loc) ? TpmSuccess : TpmBadLocality), false);
+                if (!Running()) return (Result(TpmBadOrdinal), false);
+                return (Result(_host.ResetTpmEstablished(loc) ? TpmSuccess : TpmBadLocality), false);
             }
 
             case CmdGetStateBlob:
@@ -352,16 +359,16 @@ public sealed class SwtpmServer : IAsyncDisposable
                 uint type = BinaryPrimitives.ReadUInt32BigEndian(req.AsSpan(4));
                 uint offset = BinaryPrimitives.ReadUInt32BigEndian(req.AsSpan(8));
                 // As swtpm: only a running TPM hands out its state (QEMU asks while the VM is live).
-                if (!running) return (Result(TpmBadOrdinal), false);
+                if (!Running()) return (Result(TpmBadOrdinal), false);
                 if (type is < 1 or > 3) return (Result(TpmBadParameter), false);
                 var kind = (StateBlobKind)type;
                 byte[]? payload;
                 try
                 {
                     // The volatile blob of a running TPM is its RAM now; the others are what the store holds.
-                    payload = kind == StateBlobKind.Volatile ? _host.Engine.SerializeVolatile() : _host.Store.Load(kind);
+                    payload = _host.GetStateBlob(kind);
                 }
-                catch (StateCorruptException e)
+                catch (Exception e) when (e is StateCorruptException or IOException)
                 {
                     _log.LogError("CMD_GET_STATEBLOB: {Error}", e.Message);
                     return (Result(TpmFail), false);
@@ -392,13 +399,13 @@ public sealed class SwtpmServer : IAsyncDisposable
                 }
                 // A blob can be large: allow it time proportional to nothing QEMU does, but never hang forever.
                 var data = await ReadBodyAsync(client, (int)length, null, ct, TimeSpan.FromSeconds(10)).ConfigureAwait(false);
-                if (running) return (Result(TpmBadOrdinal), false); // only while stopped, as swtpm
+                if (Running()) return (Result(TpmBadOrdinal), false); // only while stopped, as swtpm
                 if (type is < 1 or > 3 || (flags & 2) != 0) return (Result(TpmBadParameter), false); // no migration key: no encrypted blobs
                 var kind = (StateBlobKind)type;
                 try
                 {
                     var payload = StateEnvelope.Open(kind, data, null, $"CMD_SET_STATEBLOB({kind})");
-                    _host.Store.Save(kind, payload);
+                    _host.SetStateBlob(kind, payload);
                     return (Result(TpmSuccess), false);
                 }
                 catch (StateCorruptException e)
@@ -425,7 +432,7 @@ public sealed class SwtpmServer : IAsyncDisposable
             {
                 uint requested = U32(await ReadBodyAsync(client, 4, TpmBadParameter, ct).ConfigureAwait(false));
                 // Only while stopped, as swtpm: the TPM's size cannot change under a running OS.
-                if (running) return (Result(TpmBadOrdinal), false);
+                if (Running()) return (Result(TpmBadOrdinal), false);
                 int size = _host.SetBufferSize((int)Math.Min(requested, int.MaxValue));
                 return (SocketIo.Words(TpmSuccess, (uint)size, TpmHost.MinBufferSize, TpmHost.MaxBufferSize), false);
             }
@@ -470,14 +477,14 @@ public sealed class SwtpmServer : IAsyncDisposable
         var inv = System.Globalization.CultureInfo.InvariantCulture;
         if ((flags & InfoTpmSpecification) != 0)
         {
-            uint level = CapabilitySupport.Fixed(_host.Engine, TpmPt.Level) ?? 0;
-            uint revision = CapabilitySupport.Fixed(_host.Engine, TpmPt.Revision) ?? 0;
+            uint level = _host.FixedProperty(TpmPt.Level) ?? 0;
+            uint revision = _host.FixedProperty(TpmPt.Revision) ?? 0;
             parts.Add(string.Format(inv, "\"TPMSpecification\":{{\"family\":\"2.0\",\"level\":{0},\"revision\":{1}}}", level, revision));
         }
         if ((flags & InfoTpmAttributes) != 0)
         {
-            uint manufacturer = CapabilitySupport.Fixed(_host.Engine, TpmPt.Manufacturer) ?? 0;
-            uint version = CapabilitySupport.Fixed(_host.Engine, TpmPt.FirmwareVersion1) ?? 0;
+            uint manufacturer = _host.FixedProperty(TpmPt.Manufacturer) ?? 0;
+            uint version = _host.FixedProperty(TpmPt.FirmwareVersion1) ?? 0;
             parts.Add(string.Format(inv, "\"TPMAttributes\":{{\"manufacturer\":\"id:{0:X8}\",\"version\":\"id:{1:X8}\",\"model\":\"vtpm\"}}", manufacturer, version));
         }
         return "{" + string.Join(",", parts) + "}";
