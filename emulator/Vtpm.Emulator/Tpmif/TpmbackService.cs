@@ -153,6 +153,7 @@ public sealed class TpmbackService : ITpmifDevice, IDisposable
             if (payload is null) return RingPlatform.Response(RingPlatform.NoBlob);
             if (payload.Length > MaxStateBlob) return RingPlatform.Response(TpmRc.Size);
             (_outKind, _outBlob) = (k, payload);
+            _log.LogInformation("tpmback: state blob {Kind} read ({Length} bytes)", k, payload.Length);
         }
         else if (_outBlob is null || _outKind != k || offset >= (uint)_outBlob.Length)
         {
@@ -192,6 +193,7 @@ public sealed class TpmbackService : ITpmifDevice, IDisposable
         // As swtpm: the state of a running TPM cannot be replaced under it.
         if (_host.IsPoweredOn) return RingPlatform.Response(TpmRc.Initialize);
         _host.SetStateBlob(_inKind, blob);
+        _log.LogInformation("tpmback: state blob {Kind} set ({Length} bytes)", _inKind, blob.Length);
         return RingPlatform.Response(TpmRc.Success);
     }
 

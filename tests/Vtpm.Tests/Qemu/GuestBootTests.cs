@@ -14,7 +14,10 @@ namespace Vtpm.Tests.Qemu;
 /// qemu-system-x86_64 (TCG) with <c>-tpmdev emulator</c> against our vtpm, exactly as QEMU uses swtpm.
 /// Everything the guest sees comes from its serial console; the host compares it with what the same
 /// running vtpm reports on a second data channel. Parameterized by TPM family so the TPM 1.2 rows drop in
-/// with the TPM 1.2 engine.
+/// with the TPM 1.2 engine, and by attachment (<see cref="GuestTpm"/>): QEMU on vtpm itself, or on a
+/// tpmfront whose every command and control request crosses the tpmif ring to a <c>vtpm --tpmback</c>. For
+/// tpmfront the lifecycle is Xen's: QEMU's CMD_SHUTDOWN (or its death, with terminate) ends the tpmfront,
+/// while the vtpm powers its TPM off (or keeps it) and waits for the next frontend.
 /// </summary>
 [TestClass]
 [DoNotParallelize]
@@ -69,20 +72,66 @@ public sealed partial class GuestBootTests
         Assert.IsTrue(GetRandomSuccess().IsMatch(hex), $"{what}: GetRandom reply {hex}\n{serial}");
     }
 
-    void Report(QemuVm vm, VtpmInstance vtpm)
+    void Report(QemuVm vm, GuestTpm tpm)
     {
         TestContext.WriteLine("serial:\n" + vm.Serial);
-        TestContext.WriteLine("vtpm:\n" + vtpm.Output);
+        TestContext.WriteLine(tpm.Output);
+    }
+
+    static void WaitUntil(Func<bool> condition, string what)
+    {
+        var sw = Stopwatch.StartNew();
+        while (!condition())
+        {
+            if (sw.Elapsed > TimeSpan.FromSeconds(15)) Assert.Fail($"timed out waiting for {what}");
+            Thread.Sleep(20);
+        }
+    }
+
+    static readonly byte[] GetRandom8 = Cmd.Of(TpmCc.GetRandom).U16(8).Build();
+
+    /// <summary>
+    /// After QEMU shut the TPM down (CMD_SHUTDOWN at exit): the process QEMU talked to exits cleanly and removes
+    /// its pid file. Behind a tpmfront, the vtpm keeps running, its TPM is off, and it waits for a new frontend.
+    /// </summary>
+    static void AssertShutDownByQemu(GuestTpm tpm)
+    {
+        Assert.IsTrue(tpm.Attached.WaitForExit(TimeSpan.FromSeconds(15)), "the TPM process QEMU used exits after CMD_SHUTDOWN");
+        Assert.AreEqual(0, tpm.Attached.ExitCode);
+        Assert.IsFalse(File.Exists(tpm.AttachedPidFile), "pid file removed");
+        if (tpm.Front is null) return;
+        AssertBackendWaitsForAFrontend(tpm);
+        Assert.AreEqual(TpmRc.Failure, tpm.Vtpm.Send(GetRandom8).Rc, "CMD_SHUTDOWN powered the vtpm's TPM off through the ring");
+    }
+
+    /// <summary>Xenbus: the frontend left, so the backend is back in InitWait; the vtpm lives on and no ring file is left.</summary>
+    static void AssertBackendWaitsForAFrontend(GuestTpm tpm)
+    {
+        WaitUntil(() => tpm.BackendState == "2", "the vtpm's backend back in InitWait");
+        Assert.IsFalse(tpm.Vtpm.Process.HasExited, "the vtpm keeps running when its frontend leaves");
+        Assert.IsEmpty(tpm.Front!.RingFiles(), "a ring file of the tpmfront was left in /dev/shm");
+    }
+
+    /// <summary>A tpmfront row ends with the vtpm stopped by SIGTERM: it exits cleanly.</summary>
+    static void AssertVtpmStopsCleanly(GuestTpm tpm)
+    {
+        if (!tpm.ViaRing) return;
+        tpm.Vtpm.Terminate();
+        Assert.IsTrue(tpm.Vtpm.WaitForExit(TimeSpan.FromSeconds(15)), "vtpm exits on SIGTERM");
+        Assert.AreEqual(0, tpm.Vtpm.Process.ExitCode);
     }
 
     [TestMethod]
-    [DataRow("2.0", "tpm-tis")]
-    [DataRow("2.0", "tpm-crb")]
-    public void Boot_GuestDriverUsesTheTpm_AndItsPcrsMatchTheEmulator(string family, string device)
+    [DataRow("2.0", "tpm-tis", GuestTpm.ViaVtpm)]
+    [DataRow("2.0", "tpm-crb", GuestTpm.ViaVtpm)]
+    [DataRow("2.0", "tpm-tis", GuestTpm.ViaTpmfront)]
+    [DataRow("2.0", "tpm-crb", GuestTpm.ViaTpmfront)]
+    public void Boot_GuestDriverUsesTheTpm_AndItsPcrsMatchTheEmulator(string family, string device, string via)
     {
         var sw = Stopwatch.StartNew();
-        using var vtpm = new VtpmInstance(_dir, Path.Combine(_dir, "state"), family);
-        using var vm = new QemuVm(_dir, "vm", vtpm.ControlPath, device);
+        using var tpm = new GuestTpm(via, _dir, Path.Combine(_dir, "state"), family);
+        var vtpm = tpm.Vtpm;
+        using var vm = new QemuVm(_dir, "vm", tpm.ControlPath, device);
         try
         {
             string report = vm.WaitFor("WAIT-HOST", BootLimit);
@@ -110,16 +159,15 @@ public sealed partial class GuestBootTests
             vm.SendLine("off");
             vm.WaitFor("GUEST-OFF");
             Assert.IsTrue(vm.WaitForExit(TimeSpan.FromSeconds(30)), "QEMU exits after the guest powers off");
-            // QEMU sends CMD_SHUTDOWN at exit; vtpm stops and removes its pid file.
-            Assert.IsTrue(vtpm.WaitForExit(TimeSpan.FromSeconds(15)), "vtpm exits after CMD_SHUTDOWN");
-            Assert.AreEqual(0, vtpm.Process.ExitCode);
-            Assert.IsFalse(File.Exists(vtpm.PidFile), "pid file removed");
-            StringAssert.Contains(vtpm.Output, "CMD_SET_DATAFD");
+            // QEMU sends CMD_SHUTDOWN at exit; vtpm (or the tpmfront) stops and removes its pid file.
+            AssertShutDownByQemu(tpm);
+            StringAssert.Contains(tpm.Front?.Output ?? vtpm.Output, "CMD_SET_DATAFD");
+            AssertVtpmStopsCleanly(tpm);
             Assert.IsLessThan(120.0, sw.Elapsed.TotalSeconds, "boot test time");
         }
         finally
         {
-            Report(vm, vtpm);
+            Report(vm, tpm);
         }
     }
 
@@ -138,13 +186,14 @@ public sealed partial class GuestBootTests
     }
 
     [TestMethod]
-    [DataRow("2.0")]
-    public void Migration_ToAFileAndASecondEmptyEmulator_KeepsPcr16AndTheTpmRunning(string family)
+    [DataRow("2.0", GuestTpm.ViaVtpm)]
+    [DataRow("2.0", GuestTpm.ViaTpmfront)]
+    public void Migration_ToAFileAndASecondEmptyEmulator_KeepsPcr16AndTheTpmRunning(string family, string via)
     {
         string file = Path.Combine(_dir, "migration.bin");
         string pcr16;
-        using (var vtpmA = new VtpmInstance(Path.Combine(_dir, "a"), Path.Combine(_dir, "a", "state"), family))
-        using (var vmA = new QemuVm(Path.Combine(_dir, "a"), "vm", vtpmA.ControlPath, "tpm-tis"))
+        using (var tpmA = new GuestTpm(via, Path.Combine(_dir, "a"), Path.Combine(_dir, "a", "state"), family))
+        using (var vmA = new QemuVm(Path.Combine(_dir, "a"), "vm", tpmA.ControlPath, "tpm-tis"))
         {
             try
             {
@@ -160,18 +209,22 @@ public sealed partial class GuestBootTests
                 WaitForMonitor(vmA, "info migrate", "Migration status: completed");
                 vmA.Monitor("quit");
                 Assert.IsTrue(vmA.WaitForExit(TimeSpan.FromSeconds(30)));
-                Assert.IsTrue(vtpmA.WaitForExit(TimeSpan.FromSeconds(15)), "source vtpm exits after CMD_SHUTDOWN");
+                AssertShutDownByQemu(tpmA);
+                // The source's state blobs left through the ring (CMD_GET_STATEBLOB on tpmfront's control channel).
+                if (tpmA.ViaRing) StringAssert.Contains(tpmA.Vtpm.Output, "state blob Volatile read");
+                AssertVtpmStopsCleanly(tpmA);
             }
             finally
             {
-                Report(vmA, vtpmA);
+                Report(vmA, tpmA);
             }
         }
         Assert.IsGreaterThan(0L, new FileInfo(file).Length);
 
         var bDir = Path.Combine(_dir, "b");
-        using var vtpmB = new VtpmInstance(bDir, Path.Combine(bDir, "state"), family);
-        using var vmB = new QemuVm(bDir, "vm", vtpmB.ControlPath, "tpm-tis", incoming: $"exec:cat {file}");
+        using var tpmB = new GuestTpm(via, bDir, Path.Combine(bDir, "state"), family);
+        var vtpmB = tpmB.Vtpm;
+        using var vmB = new QemuVm(bDir, "vm", tpmB.ControlPath, "tpm-tis", incoming: $"exec:cat {file}");
         try
         {
             WaitForMonitor(vmB, "info status", "running");
@@ -185,13 +238,21 @@ public sealed partial class GuestBootTests
             var random = vmB.WaitFor("WAIT-HOST");
             AssertRandomOk(random, "RAW-TPM0");
             AssertRandomOk(random, "RAW-TPMRM0");
+            // The destination's state blobs came in through the ring (CMD_SET_STATEBLOB while its TPM was off).
+            if (tpmB.ViaRing)
+            {
+                StringAssert.Contains(vtpmB.Output, "state blob Permanent set");
+                StringAssert.Contains(vtpmB.Output, "state blob Volatile set");
+            }
             vmB.SendLine("off");
             vmB.WaitFor("GUEST-OFF");
             Assert.IsTrue(vmB.WaitForExit(TimeSpan.FromSeconds(30)));
+            AssertShutDownByQemu(tpmB);
+            AssertVtpmStopsCleanly(tpmB);
         }
         finally
         {
-            Report(vmB, vtpmB);
+            Report(vmB, tpmB);
         }
     }
 
@@ -210,11 +271,13 @@ public sealed partial class GuestBootTests
     }
 
     [TestMethod]
-    [DataRow("2.0")]
-    public void SystemReset_ResetsThePcrs_AndTheTpmStaysUsable(string family)
+    [DataRow("2.0", GuestTpm.ViaVtpm)]
+    [DataRow("2.0", GuestTpm.ViaTpmfront)]
+    public void SystemReset_ResetsThePcrs_AndTheTpmStaysUsable(string family, string via)
     {
-        using var vtpm = new VtpmInstance(_dir, Path.Combine(_dir, "state"), family);
-        using var vm = new QemuVm(_dir, "vm", vtpm.ControlPath, "tpm-tis", noReboot: false);
+        using var tpm = new GuestTpm(via, _dir, Path.Combine(_dir, "state"), family);
+        var vtpm = tpm.Vtpm;
+        using var vm = new QemuVm(_dir, "vm", tpm.ControlPath, "tpm-tis", noReboot: false);
         try
         {
             vm.WaitFor("WAIT-HOST", BootLimit);
@@ -232,10 +295,13 @@ public sealed partial class GuestBootTests
             AssertRandomOk(report, "RAW-TPMRM0");
             vm.SendLine("off");
             vm.WaitFor("GUEST-OFF");
+            Assert.IsTrue(vm.WaitForExit(TimeSpan.FromSeconds(30)), "QEMU exits after the guest powers off");
+            AssertShutDownByQemu(tpm);
+            AssertVtpmStopsCleanly(tpm);
         }
         finally
         {
-            Report(vm, vtpm);
+            Report(vm, tpm);
         }
     }
 
@@ -257,45 +323,71 @@ public sealed partial class GuestBootTests
         return BinaryPrimitives.ReadUInt32BigEndian(p.AsSpan(13));
     }
 
+    /// <summary>
+    /// QEMU is SIGKILLed (no CMD_SHUTDOWN). "vtpm": vtpm (ctrl terminate) sends TPM2_Shutdown itself and exits,
+    /// and a new vtpm + QEMU start on the same state. "tpmfront": the tpmfront (ctrl terminate) exits, the vtpm
+    /// keeps running and waits for a frontend, and a new tpmfront + QEMU boot against that same vtpm. Either way
+    /// NV written before the kill is there and the lockout counter is 0 (the next CMD_INIT shut down in order).
+    /// </summary>
     [TestMethod]
-    [DataRow("2.0")]
-    public void QemuKilled_ThenRestartedOnTheSameState_KeepsNvAndIsNotLockedOut(string family)
+    [DataRow("2.0", GuestTpm.ViaVtpm)]
+    [DataRow("2.0", GuestTpm.ViaTpmfront)]
+    public void QemuKilled_ThenRestartedOnTheSameState_KeepsNvAndIsNotLockedOut(string family, string via)
     {
         string state = Path.Combine(_dir, "state");
         byte[] data = [0x51, 0x45, 0x4D, 0x55, 1, 2, 3, 4];
-        using (var vtpm = new VtpmInstance(Path.Combine(_dir, "1"), state, family, terminate: true))
-        using (var vm = new QemuVm(Path.Combine(_dir, "1"), "vm", vtpm.ControlPath, "tpm-tis"))
+        var tpm = new GuestTpm(via, Path.Combine(_dir, "1"), state, family, terminate: true);
+        try
         {
+            using (var vm = new QemuVm(Path.Combine(_dir, "1"), "vm", tpm.ControlPath, "tpm-tis"))
+            {
+                try
+                {
+                    vm.WaitFor("WAIT-HOST", BootLimit);
+                    Assert.AreEqual(TpmRc.Success, SendRetrying(tpm.Vtpm, NvCmd.Define(NvIndex, NvCmd.OwnerRw, (ushort)data.Length).Build()).Rc);
+                    Assert.AreEqual(TpmRc.Success, SendRetrying(tpm.Vtpm, NvCmd.Write(data, index: NvIndex).Build()).Rc);
+                    vm.Process.Kill(); // SIGKILL: no CMD_SHUTDOWN, the control connection just drops
+                    vm.Process.WaitForExit();
+                    // ctrl ...,terminate: the process QEMU talked to notices and exits (vtpm sends TPM2_Shutdown itself).
+                    Assert.IsTrue(tpm.Attached.WaitForExit(TimeSpan.FromSeconds(15)), "the TPM process (terminate) exits when QEMU goes away");
+                    Assert.AreEqual(0, tpm.Attached.ExitCode);
+                    if (tpm.ViaRing) AssertBackendWaitsForAFrontend(tpm);
+                }
+                finally
+                {
+                    Report(vm, tpm);
+                }
+            }
+            if (tpm.ViaRing)
+            {
+                tpm.ReplaceFront(Path.Combine(_dir, "2"), terminate: true);
+            }
+            else
+            {
+                tpm.Dispose();
+                tpm = new GuestTpm(via, Path.Combine(_dir, "2"), state, family, terminate: true);
+            }
+            using var vm2 = new QemuVm(Path.Combine(_dir, "2"), "vm", tpm.ControlPath, "tpm-tis");
             try
             {
-                vm.WaitFor("WAIT-HOST", BootLimit);
-                Assert.AreEqual(TpmRc.Success, SendRetrying(vtpm, NvCmd.Define(NvIndex, NvCmd.OwnerRw, (ushort)data.Length).Build()).Rc);
-                Assert.AreEqual(TpmRc.Success, SendRetrying(vtpm, NvCmd.Write(data, index: NvIndex).Build()).Rc);
-                vm.Process.Kill(); // SIGKILL: no CMD_SHUTDOWN, the control connection just drops
-                vm.Process.WaitForExit();
-                // ctrl ...,terminate: vtpm notices, sends TPM2_Shutdown itself and exits.
-                Assert.IsTrue(vtpm.WaitForExit(TimeSpan.FromSeconds(15)), "vtpm (terminate) exits when QEMU goes away");
-                Assert.AreEqual(0, vtpm.Process.ExitCode);
+                var report = vm2.WaitFor("WAIT-HOST", BootLimit);
+                AssertRandomOk(report, "RAW-TPM0");
+                Assert.AreEqual(0u, LockoutCounter(tpm.Vtpm), "no failed-tries count from the kill");
+                CollectionAssert.AreEqual(data, NvCmd.Data(SendRetrying(tpm.Vtpm, NvCmd.Read((ushort)data.Length, index: NvIndex).Build())));
+                vm2.SendLine("off");
+                vm2.WaitFor("GUEST-OFF");
+                Assert.IsTrue(vm2.WaitForExit(TimeSpan.FromSeconds(30)), "QEMU exits after the guest powers off");
+                AssertShutDownByQemu(tpm);
+                AssertVtpmStopsCleanly(tpm);
             }
             finally
             {
-                Report(vm, vtpm);
+                Report(vm2, tpm);
             }
-        }
-        using var vtpm2 = new VtpmInstance(Path.Combine(_dir, "2"), state, family, terminate: true);
-        using var vm2 = new QemuVm(Path.Combine(_dir, "2"), "vm", vtpm2.ControlPath, "tpm-tis");
-        try
-        {
-            var report = vm2.WaitFor("WAIT-HOST", BootLimit);
-            AssertRandomOk(report, "RAW-TPM0");
-            Assert.AreEqual(0u, LockoutCounter(vtpm2), "no failed-tries count from the kill");
-            CollectionAssert.AreEqual(data, NvCmd.Data(SendRetrying(vtpm2, NvCmd.Read((ushort)data.Length, index: NvIndex).Build())));
-            vm2.SendLine("off");
-            vm2.WaitFor("GUEST-OFF");
         }
         finally
         {
-            Report(vm2, vtpm2);
+            tpm.Dispose();
         }
     }
 }

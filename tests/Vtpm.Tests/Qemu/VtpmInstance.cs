@@ -13,7 +13,8 @@ namespace Vtpm.Tests.Qemu;
 /// A <c>vtpm socket</c> process as a QEMU user runs it: <c>--ctrl type=unixio,path=…</c> (QEMU hands the
 /// data channel over with CMD_SET_DATAFD), a pid file, and — for the test's own eyes — a second data
 /// channel on a Unix socket (<c>--server type=unixio</c>) so the host can read the PCRs of the same running
-/// TPM while the guest is still up.
+/// TPM while the guest is still up. With a rendezvous store it is instead a vTPM served over a tpmif ring
+/// (<c>--tpmback store=…,name=…</c>, no control channel of its own): QEMU reaches it through a tpmfront.
 /// </summary>
 public sealed partial class VtpmInstance : IDisposable
 {
@@ -28,8 +29,12 @@ public sealed partial class VtpmInstance : IDisposable
 
     public string Output { get { lock (_output) return _output.ToString(); } }
 
-    public VtpmInstance(string dir, string stateDir, string family, bool terminate = false)
+    /// <summary>The rendezvous store of a --tpmback instance (null otherwise).</summary>
+    public string? Store { get; }
+
+    public VtpmInstance(string dir, string stateDir, string family, bool terminate = false, string? tpmbackStore = null)
     {
+        Store = tpmbackStore;
         Dir = dir;
         StateDir = stateDir;
         Directory.CreateDirectory(dir);
@@ -42,14 +47,17 @@ public sealed partial class VtpmInstance : IDisposable
         };
         psi.ArgumentList.Add("socket");
         if (family == "2.0") psi.ArgumentList.Add("--tpm2");
-        foreach (var a in new[]
-        {
+        string[] args =
+        [
             "--tpmstate", $"dir={stateDir}",
-            "--ctrl", $"type=unixio,path={ControlPath}" + (terminate ? ",terminate" : ""),
+            .. tpmbackStore is null
+                ? ["--ctrl", $"type=unixio,path={ControlPath}" + (terminate ? ",terminate" : "")]
+                : new[] { "--tpmback", $"store={tpmbackStore},name={TpmServer.TpmfrontDevice}" },
             "--server", $"type=unixio,path={DataPath}",
             "--pid", $"file={PidFile}",
             "--log", "level=2",
-        }) psi.ArgumentList.Add(a);
+        ];
+        foreach (var a in args) psi.ArgumentList.Add(a);
         Process = new Process { StartInfo = psi };
         Process.OutputDataReceived += (_, e) => { if (e.Data is not null) lock (_output) _output.AppendLine(e.Data); };
         Process.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (_output) _output.AppendLine(e.Data); };
