@@ -160,8 +160,10 @@ public static class Program
                tpmfront --store <dir> --name <name> mssim [--port <P>] [--bindaddr <addr>]
 
         Connects to the vTPM served by 'vtpm … --tpmback store=<dir>,name=<name>' over a tpmif shared-memory
-        ring and exposes it to clients. Either side may start first; if the vTPM goes away, clients get
-        TPM_RC_FAILURE until it is back, then the ring reconnects by itself.
+        ring and exposes it to clients with vtpm's own servers (the whole swtpm control channel, state blobs
+        included). Either side may start first; if the vTPM goes away, commands get TPM_RC_FAILURE and control
+        requests TPM_FAIL until it is back, then the ring reconnects by itself. CMD_SHUTDOWN (or a terminate
+        client leaving) ends tpmfront; the vTPM stays and waits for a new frontend.
 
           --store <dir>            the rendezvous store (directory shared with the vTPM)
           --name <name>            the device name in the store
