@@ -225,11 +225,27 @@ public sealed class RingTpmTests
         var rsp = Transact(data, GetRandom8);
         Assert.AreEqual(0u, Rc(rsp));
         Assert.HasCount(20, rsp);
-        // QEMU's migration: STOP, then the blobs in, then INIT restores them (here the backend's own volatile state).
+    }
+
+    [TestMethod]
+    public void TpmfrontControlChannel_VolatileBlobSetWhileStopped_IsRestoredByInit()
+    {
+        Start(extraPages: 0);
+        var front = ControlChannel(_ring, "front-ctrl.sock");
+        var (data, theirs) = FdPassing.CreatePair();
+        _owned.Add(data);
+        FdPassing.Send(front, Words(SwtpmServer.CmdSetDataFd), theirs);
+        FdPassing.CloseFd(theirs);
+        Assert.AreEqual(SwtpmServer.TpmSuccess, U32(Read(front, 4)));
+        data.ReceiveTimeout = 5000;
+        Assert.AreEqual(0u, Call(front, SwtpmServer.CmdInit, 0));
+        Assert.AreEqual(0u, Rc(Transact(data, StartupClear)));
+        // QEMU's migration: the running TPM's blob out, STOP, the blob in, then INIT restores it.
         var volatileBlob = GetStateBlob(front, StateBlobKind.Volatile);
         Assert.AreEqual(SwtpmServer.TpmSuccess, U32(volatileBlob));
         Assert.AreEqual(0u, Call(front, SwtpmServer.CmdStop));
         Assert.IsFalse(_host.IsPoweredOn);
+        Assert.IsNull(_host.Store.Load(StateBlobKind.Volatile), "nothing to restore but what SET_STATEBLOB brings");
         var body = volatileBlob.AsSpan(16).ToArray();
         front.Send([.. Words(SwtpmServer.CmdSetStateBlob, 0, (uint)StateBlobKind.Volatile, (uint)body.Length), .. body]);
         Assert.AreEqual(SwtpmServer.TpmSuccess, U32(Read(front, 4)));
