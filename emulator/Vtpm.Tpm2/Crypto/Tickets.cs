@@ -18,11 +18,17 @@ public static class Tickets
     /// <summary>Part 2 §10.7.5 TPMT_TK_HASHCHECK: hmac = HMAC(proof(hierarchy), TPM_ST_HASHCHECK || digest).</summary>
     public static byte[] HashCheck(byte[] proof, ReadOnlySpan<byte> digest)
     {
-        Span<byte> data = stackalloc byte[2 + digest.Length];
+        var hmac = new byte[TpmHash.DigestSize(TicketHashAlg)];
+        HashCheck(proof, digest, hmac);
+        return hmac;
+    }
+
+    /// <summary>The same into <paramref name="destination"/> (the ticket hash's digest size); returns the bytes written.</summary>
+    public static int HashCheck(ReadOnlySpan<byte> proof, ReadOnlySpan<byte> digest, Span<byte> destination)
+    {
+        Span<byte> data = stackalloc byte[2 + TpmHash.MaxDigestSize];
         BinaryPrimitives.WriteUInt16BigEndian(data, (ushort)TpmSt.Hashcheck);
         digest.CopyTo(data[2..]);
-        var hmac = new byte[TpmHash.DigestSize(TicketHashAlg)];
-        TpmHash.Hmac(TicketHashAlg, proof, data, hmac);
-        return hmac;
+        return TpmHash.Hmac(TicketHashAlg, proof, data[..(2 + digest.Length)], destination);
     }
 }

@@ -235,8 +235,25 @@ public sealed partial class Tpm2Engine
         return GetNameOfHandle(handle);
     }
 
-    /// <summary>The Name of a PCR, session or permanent handle: the handle's four bytes (Part 1 §16).</summary>
+    /// <summary>
+    /// The Name of a PCR, session or permanent handle: the handle's four bytes (Part 1 §16). The Names of
+    /// PCRs and permanent handles are made once and shared (every authorization asks for them): callers
+    /// must not modify the array.
+    /// </summary>
     public byte[] GetNameOfHandle(uint handle)
+    {
+        if (handle < (uint)PcrNames.Length) return PcrNames[handle];
+        uint permanent = handle - PermanentFirst;
+        if (permanent < (uint)PermanentNames.Length) return PermanentNames[permanent] ??= HandleBytes(handle);
+        return HandleBytes(handle);
+    }
+
+    // TPM_RH_FIRST..TPM_RH_LAST (Part 2 §7.4) as a table: the handles with an authorization role live here.
+    const uint PermanentFirst = 0x40000000;
+    static readonly byte[]?[] PermanentNames = new byte[0x200][];
+    static readonly byte[][] PcrNames = [.. Enumerable.Range(0, Pcrs.PcrCount).Select(p => HandleBytes((uint)p))];
+
+    static byte[] HandleBytes(uint handle)
     {
         var n = new byte[4];
         BinaryPrimitives.WriteUInt32BigEndian(n, handle);

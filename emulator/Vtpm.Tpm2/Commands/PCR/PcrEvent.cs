@@ -36,11 +36,11 @@ public static class PcrEvent
         if (rc.IsError) return rc;
         bool extend = input.PcrHandle < PcrSubsystem.PcrCount;
         if (extend && !PcrSubsystem.IsExtendAllowed((int)input.PcrHandle, f.Locality)) return TpmRc.Locality;
-        var digests = new List<TpmtHa>();
-        foreach (var alg in PcrSupport.EventBanks(tpm.Pcr, input.PcrHandle))
-            digests.Add(new TpmtHa(alg, TpmHash.Hash(alg, input.EventData)));
-        PcrSupport.ExtendAll(tpm.Pcr, input.PcrHandle, digests);
-        PcrSupport.WriteDigestValues(ref f.Response, digests);
+        Span<byte> digests = stackalloc byte[PcrSupport.MaxDigestValuesSize];
+        int n = PcrSupport.WriteEventDigests(tpm.Pcr, input.PcrHandle, digests, input.EventData,
+            static (data, bank, destination) => TpmHash.Hash(bank, data, destination));
+        PcrSupport.ExtendAll(tpm.Pcr, input.PcrHandle, digests[..n]);
+        f.Response.WriteBytes(digests[..n]);
         return TpmRc.Success;
     }
 }

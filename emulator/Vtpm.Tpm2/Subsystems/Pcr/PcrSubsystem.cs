@@ -1,4 +1,3 @@
-using System.Buffers.Binary;
 using System.Numerics;
 using Vtpm.Tpm2.Crypto;
 using Vtpm.Tpm2.Dispatch;
@@ -262,8 +261,7 @@ public sealed class PcrSubsystem(Tpm2Engine tpm) : Subsystem(tpm)
             return false;
         }
         bool group = InAuthGroup((int)handle);
-        var name = new byte[4];
-        BinaryPrimitives.WriteUInt32BigEndian(name, handle);
+        var name = Tpm.GetNameOfHandle(handle);
         entity = new AuthEntity(
             group ? _groupAuth : [],
             group ? _groupPolicy : [],
