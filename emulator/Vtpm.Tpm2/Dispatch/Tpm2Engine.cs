@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Diagnostics;
+using Vtpm.Tpm2.Crypto;
 using Vtpm.Tpm2.State;
 using Vtpm.Tpm2.Subsystems;
 using Vtpm.Wire;
@@ -56,6 +57,9 @@ public sealed partial class Tpm2Engine
     }
 
     public IReadOnlyList<Subsystem> Subsystems => _subsystems;
+
+    /// <summary>Reusable hash contexts for the digests every authorized command needs (cpHash, rpHash).</summary>
+    public HashContexts Hashes { get; } = new();
 
     /// <summary>True between _TPM_Init and power-off.</summary>
     public bool IsPoweredOn { get; private set; }
@@ -148,18 +152,29 @@ public sealed partial class Tpm2Engine
     byte[] WriteBlob(bool volatileSection)
     {
         var w = new StateWriter();
+        WriteSections(w, volatileSection);
+        return w.ToArray();
+    }
+
+    void WriteSections(StateWriter w, bool volatileSection)
+    {
         foreach (var s in _subsystems)
         {
             w.BeginSection(s.Tag);
             if (volatileSection) s.WriteVolatile(w); else s.WritePermanent(w);
             w.EndSection();
         }
-        return w.ToArray();
     }
+
+    // Every commit of permanent state (NV_Write, DA counters...) serializes into this one writer: its buffer
+    // is kept, and the store copies what it needs (IStateStore.Save takes a span).
+    readonly StateWriter _commitWriter = new();
 
     void CommitPermanent()
     {
-        _store.Save(StateBlobKind.Permanent, WriteBlob(volatileSection: false));
+        _commitWriter.Reset();
+        WriteSections(_commitWriter, volatileSection: false);
+        _store.Save(StateBlobKind.Permanent, _commitWriter.Written);
         _permanentDirty = false;
     }
 
