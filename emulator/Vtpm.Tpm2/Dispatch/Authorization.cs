@@ -231,7 +231,7 @@ public static class Authorization
         }
         m.WriteUInt8(a.Attributes);
         Span<byte> expected = stackalloc byte[TpmHash.MaxDigestSize];
-        expected = expected[..SessionHmac(session, c, m.Written, expected)];
+        expected = expected[..SessionHmac(tpm, session, c, m.Written, expected)];
         if (!CryptographicOperations.FixedTimeEquals(hmacGiven, expected))
         {
             return authorizes ? tpm.DictionaryAttack.RecordFailure(handle, entity).ForSession(n) : TpmRc.BadAuth.ForSession(n);
@@ -246,7 +246,7 @@ public static class Authorization
     /// HMAC(sessionKey || authValue, message) with the session's hash (authValue only when
     /// <see cref="CommandSession.IncludeAuth"/>); the key is assembled on the stack and wiped.
     /// </summary>
-    static int SessionHmac(Session session, CommandSession c, ReadOnlySpan<byte> message, Span<byte> destination)
+    static int SessionHmac(Tpm2Engine tpm, Session session, CommandSession c, ReadOnlySpan<byte> message, Span<byte> destination)
     {
         var authValue = c.IncludeAuth ? c.AuthValue.Value : default;
         int keyLength = session.SessionKey.Length + authValue.Length;
@@ -254,7 +254,7 @@ public static class Authorization
         key = key[..keyLength];
         session.SessionKey.CopyTo(key);
         authValue.CopyTo(key[session.SessionKey.Length..]);
-        int n = TpmHash.Hmac(session.AuthHash, key, message, destination);
+        int n = tpm.Hmacs.Compute(session.AuthHash, key, message, destination);
         CryptographicOperations.ZeroMemory(key);
         return n;
     }
@@ -416,7 +416,7 @@ public static class Authorization
             m.WriteBytes(c.NewNonceTpm.Value);
             m.WriteBytes(c.NonceCaller.Value);
             m.WriteUInt8(attributes);
-            w.WriteSized16(hmac[..SessionHmac(session, c, m.Written, hmac)]);
+            w.WriteSized16(hmac[..SessionHmac(tpm, session, c, m.Written, hmac)]);
         }
         if (w.Overflowed) return TpmRc.Size;
         tpm.Sessions.CompleteCommand(sessions.Length);

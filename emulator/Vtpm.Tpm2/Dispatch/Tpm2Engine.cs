@@ -61,6 +61,9 @@ public sealed partial class Tpm2Engine
     /// <summary>Reusable hash contexts for the digests every authorized command needs (cpHash, rpHash).</summary>
     public HashContexts Hashes { get; } = new();
 
+    /// <summary>Kept HMAC key schedules for the HMACs every authorized command needs (session HMACs, tickets).</summary>
+    public HmacContexts Hmacs { get; } = new();
+
     /// <summary>True between _TPM_Init and power-off.</summary>
     public bool IsPoweredOn { get; private set; }
 
@@ -91,6 +94,7 @@ public sealed partial class Tpm2Engine
             IsPoweredOn = false;
             InFailureMode = false;
             FailureReason = null;
+            Hmacs.Clear();
             LoadPermanent();
             // Verify the save-state image now too: a damaged one must stop the instance at start, naming
             // the file, rather than surface only when a Startup(STATE) comes (the store checks integrity).

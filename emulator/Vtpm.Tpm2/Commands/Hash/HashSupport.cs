@@ -31,7 +31,7 @@ public static class HashSupport
         }
         w.WriteUInt32(hierarchy);
         Span<byte> hmac = stackalloc byte[TpmHash.MaxDigestSize];
-        int n = Tickets.HashCheck(tpm.Hierarchy.GetProof(hierarchy), digest, hmac);
+        int n = Tickets.HashCheck(tpm.Hmacs, tpm.Hierarchy.GetProof(hierarchy), digest, hmac);
         w.WriteSized16(hmac[..n]);
     }
 }
