@@ -216,7 +216,8 @@ public static class Authorization
 
         // Part 1 §19.6.5: HMAC(sessionKey || authValue, cpHash || nonceCaller || nonceTPM ||
         // nonceTPMdecrypt || nonceTPMencrypt || sessionAttributes); the extra nonces only in the first
-        // session, and only of other sessions. One HMAC one-shot over the message assembled on the stack.
+        // session, and only of other sessions. The message is assembled on the stack; the HMAC runs on a
+        // kept context for this key (HmacContexts).
         int digestSize = TpmHash.DigestSize(session.AuthHash);
         ComputeCpHash(tpm, session.AuthHash, d.Code, handles, command[parametersStart..], c.CpHash.Allocate(digestSize));
         Span<byte> message = stackalloc byte[MaxHmacMessage];
