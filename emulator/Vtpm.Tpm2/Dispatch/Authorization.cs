@@ -262,9 +262,13 @@ public static class Authorization
 
     static ReadOnlySpan<byte> NonceTpmOf(Tpm2Engine tpm, uint handle) => tpm.Sessions.TryGetLoaded(handle, out var s) ? s.NonceTpm : default;
 
-    static bool IsBoundTo(Session session, ReadOnlySpan<byte> name, ReadOnlySpan<byte> authValue) =>
-        session.BoundEntity.Length != 0
-        && CryptographicOperations.FixedTimeEquals(session.BoundEntity, Session.ComputeBoundEntity(session.AuthHash, name, authValue));
+    static bool IsBoundTo(Session session, ReadOnlySpan<byte> name, ReadOnlySpan<byte> authValue)
+    {
+        if (session.BoundEntity.Length == 0) return false;
+        Span<byte> bound = stackalloc byte[TpmHash.MaxDigestSize];
+        bound = bound[..Session.ComputeBoundEntity(session.AuthHash, name, authValue, bound)];
+        return CryptographicOperations.FixedTimeEquals(session.BoundEntity, bound);
+    }
 
     /// <summary>
     /// Part 1 §21.1: the parameter encryption key is sessionKey || authValue of the entity the session

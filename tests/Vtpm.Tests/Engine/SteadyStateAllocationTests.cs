@@ -201,17 +201,22 @@ public sealed class SteadyStateAllocationTests
             (_, response, n) => s.Response(new Rsp(response[..n], hasHandle: false), TpmCc.PcrExtend, TpmaSessionBits.ContinueSession));
     }
 
-    /// <summary>An HMAC session authorizing an NV index with its authValue for NV_Read (the Name of the index is in cpHash).</summary>
-    [TestMethod]
-    public void NvReadThroughHmacSessionAllocatesNothing()
+    static byte[] NameOfNvIndex(EngineHost h)
     {
-        var h = WithNvIndex();
         var rsp = h.Send(Nv.Nv.ReadPublic(NvIndexHandle));
         Nv.Nv.Ok(rsp);
         var p = rsp.Parameters;
         int publicSize = BinaryPrimitives.ReadUInt16BigEndian(p);
         int nameAt = 2 + publicSize;
-        var name = p.AsSpan(nameAt + 2, BinaryPrimitives.ReadUInt16BigEndian(p.AsSpan(nameAt))).ToArray();
+        return p.AsSpan(nameAt + 2, BinaryPrimitives.ReadUInt16BigEndian(p.AsSpan(nameAt))).ToArray();
+    }
+
+    /// <summary>An HMAC session authorizing an NV index with its authValue for NV_Read (the Name of the index is in cpHash).</summary>
+    [TestMethod]
+    public void NvReadThroughHmacSessionAllocatesNothing()
+    {
+        var h = WithNvIndex();
+        var name = NameOfNvIndex(h);
         var auth = System.Text.Encoding.UTF8.GetBytes(NvPassword);
         var s = TestSession.Start(h);
         byte[] parameters = [0, 32, 0, 0];
@@ -219,5 +224,20 @@ public sealed class SteadyStateAllocationTests
             _ => [s.Command(TpmCc.NvRead, [NvIndexHandle, NvIndexHandle], [name, name], parameters, TpmaSessionBits.ContinueSession, auth)],
             (_, response, n) => s.Response(new Rsp(response[..n], hasHandle: false), TpmCc.NvRead, TpmaSessionBits.ContinueSession, auth));
     }
-}
 
+    /// <summary>
+    /// A session bound to the NV index it authorizes (Part 1 §19.6.9: the authValue is then left out of the
+    /// HMAC key, and the binding is checked on every use).
+    /// </summary>
+    [TestMethod]
+    public void NvReadThroughBoundSessionAllocatesNothing()
+    {
+        var h = WithNvIndex();
+        var name = NameOfNvIndex(h);
+        var s = TestSession.Start(h, bind: NvIndexHandle, bindAuth: System.Text.Encoding.UTF8.GetBytes(NvPassword));
+        byte[] parameters = [0, 32, 0, 0];
+        AssertAllocationFree(h,
+            _ => [s.Command(TpmCc.NvRead, [NvIndexHandle, NvIndexHandle], [name, name], parameters, TpmaSessionBits.ContinueSession)],
+            (_, response, n) => s.Response(new Rsp(response[..n], hasHandle: false), TpmCc.NvRead, TpmaSessionBits.ContinueSession));
+    }
+}
