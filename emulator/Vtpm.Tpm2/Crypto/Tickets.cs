@@ -16,13 +16,12 @@ public static class Tickets
     public const TpmAlgId TicketHashAlg = TpmAlgId.Sha512;
 
     /// <summary>Part 2 §10.7.5 TPMT_TK_HASHCHECK: hmac = HMAC(proof(hierarchy), TPM_ST_HASHCHECK || digest).</summary>
-    public static byte[] HashCheck(byte[] proof, ReadOnlySpan<byte> digest)
+    /// <remarks>Into <paramref name="destination"/> (the ticket hash's digest size), on the engine's kept HMAC contexts; returns the bytes written.</remarks>
+    public static int HashCheck(HmacContexts hmacs, ReadOnlySpan<byte> proof, ReadOnlySpan<byte> digest, Span<byte> destination)
     {
-        Span<byte> data = stackalloc byte[2 + digest.Length];
+        Span<byte> data = stackalloc byte[2 + TpmHash.MaxDigestSize];
         BinaryPrimitives.WriteUInt16BigEndian(data, (ushort)TpmSt.Hashcheck);
         digest.CopyTo(data[2..]);
-        var hmac = new byte[TpmHash.DigestSize(TicketHashAlg)];
-        TpmHash.Hmac(TicketHashAlg, proof, data, hmac);
-        return hmac;
+        return hmacs.Compute(TicketHashAlg, proof, data[..(2 + digest.Length)], destination);
     }
 }

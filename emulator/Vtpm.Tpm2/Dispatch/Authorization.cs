@@ -179,7 +179,7 @@ public static class Authorization
         var c = tpm.Sessions.Command[s];
         c.Session = session;
         c.Attributes = a.Attributes;
-        c.NonceCaller = command.Slice(a.NonceOffset, a.NonceLength).ToArray();
+        c.NonceCaller.Set(command.Slice(a.NonceOffset, a.NonceLength));
         var hmacGiven = command.Slice(a.HmacOffset, a.HmacLength);
 
         AuthEntity entity = default;
@@ -190,7 +190,7 @@ public static class Authorization
             handle = handles[a.AuthorizesHandle];
             if (!tpm.TryGetEntity(handle, out entity)) return TpmRc.Handle.ForHandle(a.AuthorizesHandle + 1);
             c.AuthHandle = handle;
-            c.AuthValue = TrimTrailingZeros(entity.AuthValue).ToArray();
+            c.AuthValue.Set(TrimTrailingZeros(entity.AuthValue));
             if (session.IsPolicy)
             {
                 // A trial session only computes a digest; it never authorizes.
@@ -210,28 +210,29 @@ public static class Authorization
                 if (entity.PolicyRequired || !entity.AuthValueAllowed) return TpmRc.AuthUnavailable;
                 var rc = tpm.DictionaryAttack.CheckLockout(handle, entity);
                 if (rc.IsError) return rc;
-                c.IncludeAuth = !IsBoundTo(session, entity.Name is { Length: > 0 } ? entity.Name : tpm.GetNameOfHandle(handle), c.AuthValue);
+                c.IncludeAuth = !IsBoundTo(session, entity.Name is { Length: > 0 } ? entity.Name : tpm.GetNameOfHandle(handle), c.AuthValue.Value);
             }
         }
 
         // Part 1 §19.6.5: HMAC(sessionKey || authValue, cpHash || nonceCaller || nonceTPM ||
         // nonceTPMdecrypt || nonceTPMencrypt || sessionAttributes); the extra nonces only in the first
-        // session, and only of other sessions.
-        var cpHash = ComputeCpHash(tpm, session.AuthHash, d.Code, handles, command[parametersStart..]);
-        c.CpHash = cpHash;
-        var key = HmacKey(session, c, c.AuthValue);
-        using var hmac = TpmHash.CreateIncrementalHmac(session.AuthHash, key);
-        hmac.AppendData(cpHash);
-        hmac.AppendData(c.NonceCaller);
-        hmac.AppendData(session.NonceTpm);
+        // session, and only of other sessions. The message is assembled on the stack; the HMAC runs on a
+        // kept context for this key (HmacContexts).
+        int digestSize = TpmHash.DigestSize(session.AuthHash);
+        ComputeCpHash(tpm, session.AuthHash, d.Code, handles, command[parametersStart..], c.CpHash.Allocate(digestSize));
+        Span<byte> message = stackalloc byte[MaxHmacMessage];
+        var m = new TpmWriter(message);
+        m.WriteBytes(c.CpHash.Value);
+        m.WriteBytes(c.NonceCaller.Value);
+        m.WriteBytes(session.NonceTpm);
         if (s == 0)
         {
-            if (decrypt > 0) hmac.AppendData(NonceTpmOf(tpm, sessions[decrypt].Handle));
-            if (encrypt > 0 && encrypt != decrypt) hmac.AppendData(NonceTpmOf(tpm, sessions[encrypt].Handle));
+            if (decrypt > 0) m.WriteBytes(NonceTpmOf(tpm, sessions[decrypt].Handle));
+            if (encrypt > 0 && encrypt != decrypt) m.WriteBytes(NonceTpmOf(tpm, sessions[encrypt].Handle));
         }
-        hmac.AppendData([a.Attributes]);
-        var expected = hmac.GetHashAndReset();
-        CryptographicOperations.ZeroMemory(key);
+        m.WriteUInt8(a.Attributes);
+        Span<byte> expected = stackalloc byte[TpmHash.MaxDigestSize];
+        expected = expected[..SessionHmac(tpm, session, c, m.Written, expected)];
         if (!CryptographicOperations.FixedTimeEquals(hmacGiven, expected))
         {
             return authorizes ? tpm.DictionaryAttack.RecordFailure(handle, entity).ForSession(n) : TpmRc.BadAuth.ForSession(n);
@@ -239,18 +240,34 @@ public static class Authorization
         return TpmRc.Success;
     }
 
-    static byte[] NonceTpmOf(Tpm2Engine tpm, uint handle) => tpm.Sessions.TryGetLoaded(handle, out var s) ? s.NonceTpm : [];
+    /// <summary>cpHash || nonceCaller || nonceTPM || two more nonces || attributes, each at most a digest.</summary>
+    const int MaxHmacMessage = 5 * TpmHash.MaxDigestSize + 1;
 
-    static bool IsBoundTo(Session session, ReadOnlySpan<byte> name, ReadOnlySpan<byte> authValue) =>
-        session.BoundEntity.Length != 0
-        && CryptographicOperations.FixedTimeEquals(session.BoundEntity, Session.ComputeBoundEntity(session.AuthHash, name, authValue));
-
-    static byte[] HmacKey(Session session, CommandSession c, ReadOnlySpan<byte> authValue)
+    /// <summary>
+    /// HMAC(sessionKey || authValue, message) with the session's hash (authValue only when
+    /// <see cref="CommandSession.IncludeAuth"/>); the key is assembled on the stack and wiped.
+    /// </summary>
+    static int SessionHmac(Tpm2Engine tpm, Session session, CommandSession c, ReadOnlySpan<byte> message, Span<byte> destination)
     {
-        var key = new byte[session.SessionKey.Length + (c.IncludeAuth ? authValue.Length : 0)];
-        session.SessionKey.CopyTo(key, 0);
-        if (c.IncludeAuth) authValue.CopyTo(key.AsSpan(session.SessionKey.Length));
-        return key;
+        var authValue = c.IncludeAuth ? c.AuthValue.Value : default;
+        int keyLength = session.SessionKey.Length + authValue.Length;
+        Span<byte> key = keyLength <= 2 * TpmHash.MaxDigestSize ? stackalloc byte[2 * TpmHash.MaxDigestSize] : new byte[keyLength];
+        key = key[..keyLength];
+        session.SessionKey.CopyTo(key);
+        authValue.CopyTo(key[session.SessionKey.Length..]);
+        int n = tpm.Hmacs.Compute(session.AuthHash, key, message, destination);
+        CryptographicOperations.ZeroMemory(key);
+        return n;
+    }
+
+    static ReadOnlySpan<byte> NonceTpmOf(Tpm2Engine tpm, uint handle) => tpm.Sessions.TryGetLoaded(handle, out var s) ? s.NonceTpm : default;
+
+    static bool IsBoundTo(Session session, ReadOnlySpan<byte> name, ReadOnlySpan<byte> authValue)
+    {
+        if (session.BoundEntity.Length == 0) return false;
+        Span<byte> bound = stackalloc byte[TpmHash.MaxDigestSize];
+        bound = bound[..Session.ComputeBoundEntity(session.AuthHash, name, authValue, bound)];
+        return CryptographicOperations.FixedTimeEquals(session.BoundEntity, bound);
     }
 
     /// <summary>
@@ -258,37 +275,54 @@ public static class Authorization
     /// authorizes — unlike the HMAC key, the authValue stays in for a session bound to that entity
     /// (as swtpm/libtpms does); a session that authorizes nothing uses sessionKey alone.
     /// </summary>
-    static byte[] EncryptionKey(Session session, CommandSession c, ReadOnlySpan<byte> authValue)
+    static byte[] EncryptionKey(Session session, CommandSession c)
     {
         bool include = c.AuthHandle is not null;
-        var key = new byte[session.SessionKey.Length + (include ? authValue.Length : 0)];
+        var authValue = include ? c.AuthValue.Value : default;
+        var key = new byte[session.SessionKey.Length + authValue.Length];
         session.SessionKey.CopyTo(key, 0);
-        if (include) authValue.CopyTo(key.AsSpan(session.SessionKey.Length));
+        authValue.CopyTo(key.AsSpan(session.SessionKey.Length));
         return key;
     }
 
-    /// <summary>Part 1 §18.7 cpHash = H(commandCode || Name1 || ... || NameN || parameters).</summary>
-    static byte[] ComputeCpHash(Tpm2Engine tpm, TpmAlgId hashAlg, TpmCc code, ReadOnlySpan<uint> handles, ReadOnlySpan<byte> parameters)
+    /// <summary>Part 1 §18.7 cpHash = H(commandCode || Name1 || ... || NameN || parameters), into <paramref name="destination"/>.</summary>
+    static void ComputeCpHash(Tpm2Engine tpm, TpmAlgId hashAlg, TpmCc code, ReadOnlySpan<uint> handles, ReadOnlySpan<byte> parameters, Span<byte> destination)
     {
-        using var h = TpmHash.CreateIncremental(hashAlg);
-        Span<byte> b = stackalloc byte[4];
-        BinaryPrimitives.WriteUInt32BigEndian(b, (uint)code);
-        h.AppendData(b);
-        foreach (var handle in handles) h.AppendData(tpm.GetName(handle));
-        h.AppendData(parameters);
-        return h.GetHashAndReset();
+        var h = tpm.Hashes.Start(hashAlg);
+        try
+        {
+            Span<byte> b = stackalloc byte[4];
+            BinaryPrimitives.WriteUInt32BigEndian(b, (uint)code);
+            h.AppendData(b);
+            foreach (var handle in handles) h.AppendData(tpm.GetName(handle));
+            h.AppendData(parameters);
+            HashContexts.Finish(h, destination);
+        }
+        catch
+        {
+            HashContexts.Abandon(h);
+            throw;
+        }
     }
 
     /// <summary>Part 1 §18.8 rpHash = H(responseCode || commandCode || parameters); responseCode is TPM_RC_SUCCESS.</summary>
-    static byte[] ComputeRpHash(TpmAlgId hashAlg, TpmCc code, ReadOnlySpan<byte> parameters)
+    static void ComputeRpHash(Tpm2Engine tpm, TpmAlgId hashAlg, TpmCc code, ReadOnlySpan<byte> parameters, Span<byte> destination)
     {
-        using var h = TpmHash.CreateIncremental(hashAlg);
-        Span<byte> b = stackalloc byte[8];
-        BinaryPrimitives.WriteUInt32BigEndian(b, 0);
-        BinaryPrimitives.WriteUInt32BigEndian(b[4..], (uint)code);
-        h.AppendData(b);
-        h.AppendData(parameters);
-        return h.GetHashAndReset();
+        var h = tpm.Hashes.Start(hashAlg);
+        try
+        {
+            Span<byte> b = stackalloc byte[8];
+            BinaryPrimitives.WriteUInt32BigEndian(b, 0);
+            BinaryPrimitives.WriteUInt32BigEndian(b[4..], (uint)code);
+            h.AppendData(b);
+            h.AppendData(parameters);
+            HashContexts.Finish(h, destination);
+        }
+        catch
+        {
+            HashContexts.Abandon(h);
+            throw;
+        }
     }
 
     /// <summary>Part 1 §21: decrypts the data of the first command parameter (a TPM2B) in place.</summary>
@@ -299,8 +333,8 @@ public static class Authorization
         int size = BinaryPrimitives.ReadUInt16BigEndian(command[parametersStart..]);
         if (size > command.Length - parametersStart - 2) return TpmRc.Size.ForParameter(1);
         var data = command.Slice(parametersStart + 2, size);
-        var key = EncryptionKey(session, c, c.AuthValue);
-        Crypt(session, key, c.NonceCaller, session.NonceTpm, data, encrypt: false);
+        var key = EncryptionKey(session, c);
+        Crypt(session, key, c.NonceCaller.Value, session.NonceTpm, data, encrypt: false);
         CryptographicOperations.ZeroMemory(key);
         return TpmRc.Success;
     }
@@ -336,13 +370,11 @@ public static class Authorization
         {
             if (pending[s].Session is not { } session) continue;
             // A rolled nonceTPM keeps the size the session started with (see SessionSubsystem.Create).
-            var nonce = new byte[session.NonceTpm.Length];
-            tpm.Random.Generate(nonce);
-            pending[s].NewNonceTpm = nonce;
+            tpm.Random.Generate(pending[s].NewNonceTpm.Allocate(session.NonceTpm.Length));
             // A command may change the authValue it was authorized with (HierarchyChangeAuth,
             // NV_ChangeAuth): the response is keyed with the value now in effect.
             if (pending[s].AuthHandle is uint h && tpm.TryGetEntity(h, out var entity))
-                pending[s].AuthValue = TrimTrailingZeros(entity.AuthValue).ToArray();
+                pending[s].AuthValue.Set(TrimTrailingZeros(entity.AuthValue));
         }
 
         var parameters = w.Buffer.Slice(paramsOffset, paramsLength);
@@ -352,11 +384,13 @@ public static class Authorization
             if (parameters.Length < 2) break;
             int size = BinaryPrimitives.ReadUInt16BigEndian(parameters);
             if (size > parameters.Length - 2) return TpmRc.Failure;
-            var key = EncryptionKey(session, pending[s], pending[s].AuthValue);
-            Crypt(session, key, pending[s].NewNonceTpm, pending[s].NonceCaller, parameters.Slice(2, size), encrypt: true);
+            var key = EncryptionKey(session, pending[s]);
+            Crypt(session, key, pending[s].NewNonceTpm.Value, pending[s].NonceCaller.Value, parameters.Slice(2, size), encrypt: true);
             CryptographicOperations.ZeroMemory(key);
         }
 
+        Span<byte> message = stackalloc byte[MaxHmacMessage];
+        Span<byte> hmac = stackalloc byte[TpmHash.MaxDigestSize];
         for (int s = 0; s < sessions.Length; s++)
         {
             var a = sessions[s];
@@ -374,23 +408,20 @@ public static class Authorization
             // command completes, which the response reports with auditExclusive (as swtpm does).
             byte attributes = a.Attributes;
             if ((attributes & (byte)TpmaSession.Audit) != 0) attributes |= (byte)TpmaSession.AuditExclusive;
-            w.WriteSized16(c.NewNonceTpm);
+            w.WriteSized16(c.NewNonceTpm.Value);
             w.WriteUInt8(attributes);
             if (session.IsPolicy && session.IsPasswordNeeded && c.AuthHandle is not null)
             {
                 w.WriteUInt16(0);
                 continue;
             }
-            var rpHash = ComputeRpHash(session.AuthHash, d.Code, parameters);
-            c.RpHash = rpHash;
-            var key = HmacKey(session, c, c.AuthValue);
-            using var hmac = TpmHash.CreateIncrementalHmac(session.AuthHash, key);
-            hmac.AppendData(rpHash);
-            hmac.AppendData(c.NewNonceTpm);
-            hmac.AppendData(c.NonceCaller);
-            hmac.AppendData([attributes]);
-            w.WriteSized16(hmac.GetHashAndReset());
-            CryptographicOperations.ZeroMemory(key);
+            ComputeRpHash(tpm, session.AuthHash, d.Code, parameters, c.RpHash.Allocate(TpmHash.DigestSize(session.AuthHash)));
+            var m = new TpmWriter(message);
+            m.WriteBytes(c.RpHash.Value);
+            m.WriteBytes(c.NewNonceTpm.Value);
+            m.WriteBytes(c.NonceCaller.Value);
+            m.WriteUInt8(attributes);
+            w.WriteSized16(hmac[..SessionHmac(tpm, session, c, m.Written, hmac)]);
         }
         if (w.Overflowed) return TpmRc.Size;
         tpm.Sessions.CompleteCommand(sessions.Length);

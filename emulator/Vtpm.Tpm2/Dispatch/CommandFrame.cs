@@ -83,9 +83,39 @@ public ref struct CommandFrame
         return rc.IsSuccess ? rc : Fail(rc);
     }
 
+    /// <summary>
+    /// Reads a parameter by checking it in place with <paramref name="check"/> (a base code, no index, as
+    /// for <see cref="ReadStructure{T}"/>); <paramref name="encoded"/> is its wire form, not a copy.
+    /// </summary>
+    public TpmRc ReadChecked(StructureCheck check, out ReadOnlySpan<byte> encoded)
+    {
+        _parameterIndex++;
+        int start = Parameters.Position;
+        var rc = check(ref Parameters);
+        encoded = rc.IsSuccess ? Parameters.Consumed[start..] : default;
+        return rc.IsSuccess ? rc : Fail(rc);
+    }
+
+    /// <summary>
+    /// Reads a list parameter into caller storage (typically stackalloc'd) with <paramref name="parser"/>;
+    /// <paramref name="count"/> entries of <paramref name="storage"/> are filled.
+    /// </summary>
+    public TpmRc ReadList<T>(ListParser<T> parser, scoped Span<T> storage, out int count)
+    {
+        _parameterIndex++;
+        var rc = parser(ref Parameters, storage, out count);
+        return rc.IsSuccess ? rc : Fail(rc);
+    }
+
     /// <summary>Reports an error in a parameter already read (1-based number).</summary>
     public static TpmRc ParameterError(TpmRc rc, int parameterNumber) => rc.ForParameter(parameterNumber);
 }
+
+/// <summary>A structure check over the wire form: returns a base TPM_RC (no index); the cursor does not move on failure.</summary>
+public delegate TpmRc StructureCheck(ref TpmReader reader);
+
+/// <summary>A list unmarshaller into caller storage: returns a base TPM_RC (no index); the cursor does not move on failure.</summary>
+public delegate TpmRc ListParser<T>(ref TpmReader reader, scoped Span<T> storage, out int count);
 
 /// <summary>A structure unmarshaller: returns a base TPM_RC (no index); the cursor does not move on failure.</summary>
 public delegate TpmRc StructureParser<T>(ref TpmReader reader, out T value);

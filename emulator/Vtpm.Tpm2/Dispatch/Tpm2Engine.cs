@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Diagnostics;
+using Vtpm.Tpm2.Crypto;
 using Vtpm.Tpm2.State;
 using Vtpm.Tpm2.Subsystems;
 using Vtpm.Wire;
@@ -57,6 +58,12 @@ public sealed partial class Tpm2Engine
 
     public IReadOnlyList<Subsystem> Subsystems => _subsystems;
 
+    /// <summary>Reusable hash contexts for the digests every authorized command needs (cpHash, rpHash).</summary>
+    public HashContexts Hashes { get; } = new();
+
+    /// <summary>Kept HMAC key schedules for the HMACs every authorized command needs (session HMACs, tickets).</summary>
+    public HmacContexts Hmacs { get; } = new();
+
     /// <summary>True between _TPM_Init and power-off.</summary>
     public bool IsPoweredOn { get; private set; }
 
@@ -87,6 +94,7 @@ public sealed partial class Tpm2Engine
             IsPoweredOn = false;
             InFailureMode = false;
             FailureReason = null;
+            Hmacs.Clear();
             LoadPermanent();
             // Verify the save-state image now too: a damaged one must stop the instance at start, naming
             // the file, rather than surface only when a Startup(STATE) comes (the store checks integrity).
@@ -148,18 +156,29 @@ public sealed partial class Tpm2Engine
     byte[] WriteBlob(bool volatileSection)
     {
         var w = new StateWriter();
+        WriteSections(w, volatileSection);
+        return w.ToArray();
+    }
+
+    void WriteSections(StateWriter w, bool volatileSection)
+    {
         foreach (var s in _subsystems)
         {
             w.BeginSection(s.Tag);
             if (volatileSection) s.WriteVolatile(w); else s.WritePermanent(w);
             w.EndSection();
         }
-        return w.ToArray();
     }
+
+    // Every commit of permanent state (NV_Write, DA counters...) serializes into this one writer: its buffer
+    // is kept, and the store copies what it needs (IStateStore.Save takes a span).
+    readonly StateWriter _commitWriter = new();
 
     void CommitPermanent()
     {
-        _store.Save(StateBlobKind.Permanent, WriteBlob(volatileSection: false));
+        _commitWriter.Reset();
+        WriteSections(_commitWriter, volatileSection: false);
+        _store.Save(StateBlobKind.Permanent, _commitWriter.Written);
         _permanentDirty = false;
     }
 
@@ -235,8 +254,25 @@ public sealed partial class Tpm2Engine
         return GetNameOfHandle(handle);
     }
 
-    /// <summary>The Name of a PCR, session or permanent handle: the handle's four bytes (Part 1 §16).</summary>
+    /// <summary>
+    /// The Name of a PCR, session or permanent handle: the handle's four bytes (Part 1 §16). The Names of
+    /// PCRs and permanent handles are made once and shared (every authorization asks for them): callers
+    /// must not modify the array.
+    /// </summary>
     public byte[] GetNameOfHandle(uint handle)
+    {
+        if (handle < (uint)PcrNames.Length) return PcrNames[handle];
+        uint permanent = handle - PermanentFirst;
+        if (permanent < (uint)PermanentNames.Length) return PermanentNames[permanent] ??= HandleBytes(handle);
+        return HandleBytes(handle);
+    }
+
+    // TPM_RH_FIRST..TPM_RH_LAST (Part 2 §7.4) as a table: the handles with an authorization role live here.
+    const uint PermanentFirst = 0x40000000;
+    static readonly byte[]?[] PermanentNames = new byte[0x200][];
+    static readonly byte[][] PcrNames = [.. Enumerable.Range(0, Pcrs.PcrCount).Select(p => HandleBytes((uint)p))];
+
+    static byte[] HandleBytes(uint handle)
     {
         var n = new byte[4];
         BinaryPrimitives.WriteUInt32BigEndian(n, handle);

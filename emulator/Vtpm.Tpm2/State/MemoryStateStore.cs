@@ -12,7 +12,12 @@ public sealed class MemoryStateStore : IStateStore
 
     public void Save(StateBlobKind kind, ReadOnlySpan<byte> payload)
     {
-        lock (_blobs) _blobs[kind] = payload.ToArray();
+        lock (_blobs)
+        {
+            // The same state rewritten (the usual case: an NV write, a counter) reuses the blob's array.
+            if (_blobs.TryGetValue(kind, out var b) && b.Length == payload.Length) payload.CopyTo(b);
+            else _blobs[kind] = payload.ToArray();
+        }
     }
 
     public void Delete(StateBlobKind kind)

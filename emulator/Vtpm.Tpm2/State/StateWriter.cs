@@ -63,4 +63,14 @@ public sealed class StateWriter
     }
 
     public byte[] ToArray() => _stream.ToArray();
+
+    /// <summary>What was written so far, without a copy (valid until the next write or <see cref="Reset"/>).</summary>
+    public ReadOnlySpan<byte> Written => _stream.GetBuffer().AsSpan(0, (int)_stream.Length);
+
+    /// <summary>Empties the writer, keeping its buffer (the engine reuses one writer for every commit).</summary>
+    public void Reset()
+    {
+        _stream.SetLength(0);
+        _sections.Clear();
+    }
 }

@@ -174,8 +174,9 @@ public static class CapabilitySupport
     /// <summary>A property's value: the owning subsystem's answer first, then the fixed table.</summary>
     public static uint? Property(Tpm2Engine tpm, TpmPt pt)
     {
-        foreach (var s in tpm.Subsystems)
-            if (s.TryGetProperty(pt, out uint v)) return v;
+        var subsystems = tpm.Subsystems;
+        for (int i = 0; i < subsystems.Count; i++)
+            if (subsystems[i].TryGetProperty(pt, out uint v)) return v;
         return Fixed(tpm, pt);
     }
 

@@ -43,7 +43,9 @@ public static class GetCapability
         {
             case TpmCap.Algs:
                 {
-                    var items = ImplementedAlgorithms.All.Where(a => (uint)a.Alg >= p).ToList();
+                    // Lambdas capture a copy declared in this block, so only this case allocates a closure.
+                    uint first = p;
+                    var items = ImplementedAlgorithms.All.Where(a => (uint)a.Alg >= first).ToList();
                     int n = w.Take(items.Count, count, CapabilitySupport.MaxCapAlgs);
                     f.Response.WriteUInt8(w.MoreData);
                     f.Response.WriteUInt32((uint)input.Capability);
@@ -79,7 +81,8 @@ public static class GetCapability
                 }
             case TpmCap.Commands:
                 {
-                    var items = CommandTable.All.Where(d => (uint)d.Code >= p).OrderBy(d => (uint)d.Code).ToList();
+                    uint first = p;
+                    var items = CommandTable.All.Where(d => (uint)d.Code >= first).OrderBy(d => (uint)d.Code).ToList();
                     int n = w.Take(items.Count, count, CapabilitySupport.MaxCapCc);
                     f.Response.WriteUInt8(w.MoreData);
                     f.Response.WriteUInt32((uint)input.Capability);
@@ -89,7 +92,8 @@ public static class GetCapability
                 }
             case TpmCap.PpCommands:
                 {
-                    var codes = CommandTable.All.Where(d => (d.Flags & CommandFlags.PhysicalPresence) != 0 && (uint)d.Code >= p)
+                    uint first = p;
+                    var codes = CommandTable.All.Where(d => (d.Flags & CommandFlags.PhysicalPresence) != 0 && (uint)d.Code >= first)
                         .Select(d => (uint)d.Code).Order().ToList();
                     WriteU32List(ref f.Response, input.Capability, codes, count, CapabilitySupport.MaxCapCc, w);
                     break;
@@ -111,17 +115,19 @@ public static class GetCapability
                 }
             case TpmCap.TpmProperties:
                 {
-                    var items = new List<(TpmPt, uint)>();
+                    // A common query (TSSs read the fixed group at start-up): gathered on the stack, not in a list.
+                    Span<(TpmPt Tag, uint Value)> items = stackalloc (TpmPt, uint)[CapabilitySupport.PropertyTags.Length];
+                    int available = 0;
                     foreach (var tag in CapabilitySupport.PropertyTags)
                     {
                         if ((uint)tag < p) continue;
-                        if (CapabilitySupport.Property(tpm, tag) is uint v) items.Add((tag, v));
+                        if (CapabilitySupport.Property(tpm, tag) is uint v) items[available++] = (tag, v);
                     }
-                    int n = w.Take(items.Count, count, CapabilitySupport.MaxTpmProperties);
+                    int n = w.Take(available, count, CapabilitySupport.MaxTpmProperties);
                     f.Response.WriteUInt8(w.MoreData);
                     f.Response.WriteUInt32((uint)input.Capability);
                     f.Response.WriteUInt32((uint)n);
-                    foreach (var (tag, v) in items.Take(n))
+                    foreach (var (tag, v) in items[..n])
                     {
                         f.Response.WriteUInt32((uint)tag);
                         f.Response.WriteUInt32(v);
@@ -193,9 +199,9 @@ public static class GetCapability
     }
 
     /// <summary>Paging: min(available, propertyCount, the list's maximum); moreData if entries remain.</summary>
-    sealed class Page
+    struct Page
     {
-        public byte MoreData { get; private set; }
+        public byte MoreData { readonly get; private set; }
 
         public int Take(int available, uint requested, int max)
         {

@@ -36,11 +36,11 @@ public static class EventSequenceComplete
         var sequence = tpm.Objects.GetSequence(input.SequenceHandle);
         if (sequence is null || !sequence.IsEventSequence) return TpmRc.Mode.ForHandle(2);
         sequence.Update(input.Buffer);
-        var digests = new List<TpmtHa>();
-        foreach (var alg in PcrSupport.EventBanks(tpm.Pcr, input.PcrHandle))
-            digests.Add(new TpmtHa(alg, sequence.Complete(alg)));
-        PcrSupport.ExtendAll(tpm.Pcr, input.PcrHandle, digests);
-        PcrSupport.WriteDigestValues(ref f.Response, digests);
+        Span<byte> digests = stackalloc byte[PcrSupport.MaxDigestValuesSize];
+        int n = PcrSupport.WriteEventDigests(tpm.Pcr, input.PcrHandle, digests, sequence,
+            static (s, bank, destination) => s.Complete(bank, destination));
+        PcrSupport.ExtendAll(tpm.Pcr, input.PcrHandle, digests[..n]);
+        f.Response.WriteBytes(digests[..n]);
         tpm.Objects.Flush(input.SequenceHandle);
         return TpmRc.Success;
     }

@@ -40,7 +40,8 @@ public static class Hash
     {
         var rc = Parse(ref f, out var input);
         if (rc.IsError) return rc;
-        var digest = TpmHash.Hash(input.HashAlg, input.Data);
+        Span<byte> digest = stackalloc byte[TpmHash.MaxDigestSize];
+        digest = digest[..tpm.Hashes.Digest(input.HashAlg, input.Data, digest)];
         bool safe = input.Data.Length < 4 || BinaryPrimitives.ReadUInt32BigEndian(input.Data) != Tickets.TpmGeneratedValue;
         f.Response.WriteSized16(digest);
         HashSupport.WriteHashCheck(tpm, ref f.Response, input.Hierarchy, digest, safe);

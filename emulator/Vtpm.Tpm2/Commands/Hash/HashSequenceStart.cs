@@ -1,6 +1,5 @@
 using Vtpm.Tpm2.Crypto;
 using Vtpm.Tpm2.Dispatch;
-using Vtpm.Tpm2.Subsystems;
 using Vtpm.Wire;
 using Vtpm.Wire.Tpm2;
 
@@ -36,13 +35,8 @@ public static class HashSequenceStart
     {
         var rc = Parse(ref f, out var input);
         if (rc.IsError) return rc;
-        var sequence = new SequenceObject(input.HashAlg, Authorization.TrimTrailingZeros(input.Auth));
-        var handle = tpm.Objects.AddSequence(sequence);
-        if (handle is null)
-        {
-            sequence.Dispose();
-            return TpmRc.ObjectMemory;
-        }
+        var handle = tpm.Objects.StartSequence(input.HashAlg, Authorization.TrimTrailingZeros(input.Auth));
+        if (handle is null) return TpmRc.ObjectMemory;
         f.ResponseHandle = handle.Value;
         return TpmRc.Success;
     }

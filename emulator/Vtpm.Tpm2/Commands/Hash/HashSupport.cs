@@ -20,7 +20,7 @@ public static class HashSupport
     /// (TPM_ST_HASHCHECK, TPM_RH_NULL, empty digest) when the hierarchy is TPM_RH_NULL or the data
     /// started with TPM_GENERATED_VALUE (Part 3 §15.4.1, §17.5.1).
     /// </summary>
-    public static void WriteHashCheck(Tpm2Engine tpm, ref TpmWriter w, uint hierarchy, ReadOnlySpan<byte> digest, bool ticketSafe)
+    public static void WriteHashCheck(Tpm2Engine tpm, ref TpmWriter w, uint hierarchy, scoped ReadOnlySpan<byte> digest, bool ticketSafe)
     {
         w.WriteUInt16((ushort)TpmSt.Hashcheck);
         if (hierarchy == (uint)TpmRh.Null || !ticketSafe)
@@ -30,6 +30,8 @@ public static class HashSupport
             return;
         }
         w.WriteUInt32(hierarchy);
-        w.WriteSized16(Tickets.HashCheck(tpm.Hierarchy.GetProof(hierarchy), digest));
+        Span<byte> hmac = stackalloc byte[TpmHash.MaxDigestSize];
+        int n = Tickets.HashCheck(tpm.Hmacs, tpm.Hierarchy.GetProof(hierarchy), digest, hmac);
+        w.WriteSized16(hmac[..n]);
     }
 }

@@ -37,7 +37,8 @@ public static class SequenceComplete
         var sequence = tpm.Objects.GetSequence(input.SequenceHandle);
         if (sequence is null || sequence.IsEventSequence) return TpmRc.Mode.ForHandle(1);
         sequence.Update(input.Buffer);
-        var digest = sequence.Complete(sequence.HashAlg);
+        Span<byte> digest = stackalloc byte[Crypto.TpmHash.MaxDigestSize];
+        digest = digest[..sequence.Complete(sequence.HashAlg, digest)];
         f.Response.WriteSized16(digest);
         HashSupport.WriteHashCheck(tpm, ref f.Response, input.Hierarchy, digest, sequence.TicketSafe);
         tpm.Objects.Flush(input.SequenceHandle);

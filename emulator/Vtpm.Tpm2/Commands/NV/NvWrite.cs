@@ -12,17 +12,22 @@ namespace Vtpm.Tpm2.Commands.NV;
 /// </summary>
 public static class NvWrite
 {
-    public readonly record struct In(uint AuthHandle, uint NvIndex, byte[] Data, ushort Offset);
+    public readonly ref struct In(uint authHandle, uint nvIndex, ReadOnlySpan<byte> data, ushort offset)
+    {
+        public uint AuthHandle { get; } = authHandle;
+        public uint NvIndex { get; } = nvIndex;
+        public ReadOnlySpan<byte> Data { get; } = data;
+        public ushort Offset { get; } = offset;
+    }
 
     public static TpmRc Parse(ref CommandFrame f, out In input)
     {
         input = default;
         var rc = f.ReadSized16(out var data, NvSubsystem.BufferMax);
         if (rc.IsError) return rc;
-        var bytes = data.ToArray();
         rc = f.ReadUInt16(out ushort offset);
         if (rc.IsError) return rc;
-        input = new In(f.Handles[0], f.Handles[1], bytes, offset);
+        input = new In(f.Handles[0], f.Handles[1], data, offset);
         return TpmRc.Success;
     }
 
@@ -38,7 +43,7 @@ public static class NvWrite
         if (input.Offset > size) return TpmRc.Value.ForParameter(2);
         if (input.Data.Length > size - input.Offset) return TpmRc.NvRange;
         if (index.Has(TpmaNv.WriteAll) && input.Data.Length < size) return TpmRc.NvRange;
-        input.Data.CopyTo(index.Data, input.Offset);
+        input.Data.CopyTo(index.Data.AsSpan(input.Offset));
         tpm.Nv.MarkWritten(index);
         return TpmRc.Success;
     }

@@ -23,6 +23,13 @@ public static class PcrEvent
         public ReadOnlySpan<byte> EventData { get; } = eventData;
     }
 
+    /// <summary>What the digest of each bank is computed from (passed to the static digest callback).</summary>
+    readonly ref struct EventHash(HashContexts hashes, ReadOnlySpan<byte> data)
+    {
+        public HashContexts Hashes { get; } = hashes;
+        public ReadOnlySpan<byte> Data { get; } = data;
+    }
+
     public static TpmRc Parse(ref CommandFrame f, out In input)
     {
         var rc = f.ReadSized16(out var data, MaxEventSize);
@@ -36,11 +43,11 @@ public static class PcrEvent
         if (rc.IsError) return rc;
         bool extend = input.PcrHandle < PcrSubsystem.PcrCount;
         if (extend && !PcrSubsystem.IsExtendAllowed((int)input.PcrHandle, f.Locality)) return TpmRc.Locality;
-        var digests = new List<TpmtHa>();
-        foreach (var alg in PcrSupport.EventBanks(tpm.Pcr, input.PcrHandle))
-            digests.Add(new TpmtHa(alg, TpmHash.Hash(alg, input.EventData)));
-        PcrSupport.ExtendAll(tpm.Pcr, input.PcrHandle, digests);
-        PcrSupport.WriteDigestValues(ref f.Response, digests);
+        Span<byte> digests = stackalloc byte[PcrSupport.MaxDigestValuesSize];
+        int n = PcrSupport.WriteEventDigests(tpm.Pcr, input.PcrHandle, digests, new EventHash(tpm.Hashes, input.EventData),
+            static (e, bank, destination) => e.Hashes.Digest(bank, e.Data, destination));
+        PcrSupport.ExtendAll(tpm.Pcr, input.PcrHandle, digests[..n]);
+        f.Response.WriteBytes(digests[..n]);
         return TpmRc.Success;
     }
 }

@@ -12,11 +12,16 @@ namespace Vtpm.Tpm2.Commands.PCR;
 /// </summary>
 public static class PcrExtend
 {
-    public readonly record struct In(uint PcrHandle, TpmtHa[] Digests);
+    /// <summary>The digests stay in their checked wire form (TPML_DIGEST_VALUES): nothing is copied.</summary>
+    public readonly ref struct In(uint pcrHandle, ReadOnlySpan<byte> digests)
+    {
+        public uint PcrHandle { get; } = pcrHandle;
+        public ReadOnlySpan<byte> Digests { get; } = digests;
+    }
 
     public static TpmRc Parse(ref CommandFrame f, out In input)
     {
-        var rc = f.ReadStructure<TpmtHa[]>(PcrSupport.ReadDigestValues, out var digests);
+        var rc = f.ReadChecked(PcrSupport.CheckDigestValues, out var digests);
         input = new In(f.Handles[0], digests);
         return rc;
     }

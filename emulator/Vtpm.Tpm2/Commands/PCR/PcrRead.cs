@@ -16,39 +16,42 @@ public static class PcrRead
     /// <summary>The most digests a TPML_DIGEST holds (Part 2 §10.9.3).</summary>
     public const int MaxDigests = 8;
 
-    public readonly record struct In(TpmsPcrSelection[] PcrSelectionIn);
-
-    public static TpmRc Parse(ref CommandFrame f, out In input)
-    {
-        var rc = f.ReadStructure<TpmsPcrSelection[]>(PcrSupport.ReadPcrSelectionList, out var sel);
-        input = new In(sel);
-        return rc;
-    }
+    /// <summary>Parses pcrSelectionIn into caller storage (HASH_COUNT entries); <paramref name="count"/> are filled.</summary>
+    public static TpmRc Parse(ref CommandFrame f, scoped Span<TpmsPcrSelection> pcrSelectionIn, out int count) =>
+        f.ReadList<TpmsPcrSelection>(PcrSupport.ReadPcrSelectionList, pcrSelectionIn, out count);
 
     public static TpmRc Execute(Tpm2Engine tpm, ref CommandFrame f)
     {
-        var rc = Parse(ref f, out var input);
+        Span<TpmsPcrSelection> storage = stackalloc TpmsPcrSelection[PcrSupport.HashCount];
+        var rc = Parse(ref f, storage, out int count);
         if (rc.IsError) return rc;
-        var selections = input.PcrSelectionIn;
-        var digests = new List<byte[]>();
-        var returned = new uint[selections.Length];
+        ReadOnlySpan<TpmsPcrSelection> selections = storage[..count];
+        // First pass: which PCRs are returned (at most MaxDigests, in selection order).
+        Span<uint> returned = stackalloc uint[PcrSupport.HashCount];
+        int digests = 0;
         for (int i = 0; i < selections.Length; i++)
         {
+            returned[i] = 0;
             uint wanted = selections[i].PcrSelect & tpm.Pcr.ActiveMask(selections[i].Hash);
-            for (int p = 0; p < PcrSubsystem.PcrCount; p++)
+            for (int p = 0; p < PcrSubsystem.PcrCount && digests < MaxDigests; p++)
             {
                 if ((wanted & (1u << p)) == 0) continue;
-                if (digests.Count == MaxDigests) break;
-                digests.Add(tpm.Pcr.Read(selections[i].Hash, p).ToArray());
                 returned[i] |= 1u << p;
+                digests++;
             }
         }
         f.Response.WriteUInt32(tpm.Pcr.UpdateCounter);
         f.Response.WriteUInt32((uint)selections.Length);
         for (int i = 0; i < selections.Length; i++)
             PcrSupport.WritePcrSelection(ref f.Response, selections[i].Hash, selections[i].SizeofSelect, returned[i]);
-        f.Response.WriteUInt32((uint)digests.Count);
-        foreach (var d in digests) f.Response.WriteSized16(d);
+        f.Response.WriteUInt32((uint)digests);
+        for (int i = 0; i < selections.Length; i++)
+        {
+            for (int p = 0; p < PcrSubsystem.PcrCount; p++)
+            {
+                if ((returned[i] & (1u << p)) != 0) f.Response.WriteSized16(tpm.Pcr.Read(selections[i].Hash, p));
+            }
+        }
         return TpmRc.Success;
     }
 }

@@ -8,9 +8,6 @@ namespace Vtpm.Tpm2.Commands.PCR;
 /// <summary>One TPMS_PCR_SELECTION (Part 2 §10.6.2): a bank and a bit map of PCRs.</summary>
 public readonly record struct TpmsPcrSelection(TpmAlgId Hash, byte SizeofSelect, uint PcrSelect);
 
-/// <summary>One TPMT_HA (Part 2 §10.3.2) of a TPML_DIGEST_VALUES.</summary>
-public readonly record struct TpmtHa(TpmAlgId HashAlg, byte[] Digest);
-
 /// <summary>Marshalling shared by the PCR, hash and capability commands (the reference's PCR _spt helpers).</summary>
 public static class PcrSupport
 {
@@ -27,12 +24,20 @@ public static class PcrSupport
     /// </summary>
     public static TpmRc ReadPcrSelectionList(ref TpmReader r, out TpmsPcrSelection[] list)
     {
-        list = [];
+        Span<TpmsPcrSelection> storage = stackalloc TpmsPcrSelection[HashCount];
+        var rc = ReadPcrSelectionList(ref r, storage, out int count);
+        list = rc.IsSuccess ? storage[..count].ToArray() : [];
+        return rc;
+    }
+
+    /// <summary>TPML_PCR_SELECTION into caller storage of <see cref="HashCount"/> entries (no allocation).</summary>
+    public static TpmRc ReadPcrSelectionList(ref TpmReader r, scoped Span<TpmsPcrSelection> list, out int count)
+    {
+        count = 0;
         int start = r.Position;
-        if (!r.TryReadUInt32(out uint count)) return TpmRc.Insufficient;
-        if (count > HashCount) { r.Rewind(start); return TpmRc.Size; }
-        var result = new TpmsPcrSelection[count];
-        for (int i = 0; i < count; i++)
+        if (!r.TryReadUInt32(out uint n)) return TpmRc.Insufficient;
+        if (n > HashCount || n > list.Length) { r.Rewind(start); return TpmRc.Size; }
+        for (int i = 0; i < n; i++)
         {
             if (!r.TryReadUInt16(out ushort hash)) { r.Rewind(start); return TpmRc.Insufficient; }
             if (!TpmHash.IsImplemented((TpmAlgId)hash)) { r.Rewind(start); return TpmRc.Hash; }
@@ -41,9 +46,9 @@ public static class PcrSupport
             if (!r.TryReadBytes(size, out var bits)) { r.Rewind(start); return TpmRc.Insufficient; }
             uint mask = 0;
             for (int b = 0; b < size; b++) mask |= (uint)bits[b] << (8 * b);
-            result[i] = new TpmsPcrSelection((TpmAlgId)hash, size, mask);
+            list[i] = new TpmsPcrSelection((TpmAlgId)hash, size, mask);
         }
-        list = result;
+        count = (int)n;
         return TpmRc.Success;
     }
 
@@ -54,61 +59,83 @@ public static class PcrSupport
         for (int b = 0; b < sizeofSelect; b++) w.WriteUInt8((byte)(mask >> (8 * b)));
     }
 
+    /// <summary>The largest TPML_DIGEST_VALUES: count and HASH_COUNT TPMT_HAs of the largest digest.</summary>
+    public const int MaxDigestValuesSize = 4 + HashCount * (2 + TpmHash.MaxDigestSize);
+
     /// <summary>
-    /// TPML_DIGEST_VALUES (Part 2 §10.9.8): count ≤ HASH_COUNT (TPM_RC_SIZE); each TPMT_HA has an
-    /// implemented hashAlg (TPM_RC_HASH; TPM_ALG_NULL is not allowed here) and that algorithm's digest.
+    /// Checks a TPML_DIGEST_VALUES (Part 2 §10.9.8) in place: count ≤ HASH_COUNT (TPM_RC_SIZE); each
+    /// TPMT_HA has an implemented hashAlg (TPM_RC_HASH; TPM_ALG_NULL is not allowed here) and that
+    /// algorithm's digest. The list is then used in its wire form (see <see cref="ExtendAll"/>).
     /// </summary>
-    public static TpmRc ReadDigestValues(ref TpmReader r, out TpmtHa[] list)
+    public static TpmRc CheckDigestValues(ref TpmReader r)
     {
-        list = [];
         int start = r.Position;
         if (!r.TryReadUInt32(out uint count)) return TpmRc.Insufficient;
         if (count > HashCount) { r.Rewind(start); return TpmRc.Size; }
-        var result = new TpmtHa[count];
         for (int i = 0; i < count; i++)
         {
             if (!r.TryReadUInt16(out ushort alg)) { r.Rewind(start); return TpmRc.Insufficient; }
             int size = TpmHash.DigestSize((TpmAlgId)alg);
             if (size == 0) { r.Rewind(start); return TpmRc.Hash; }
-            if (!r.TryReadBytes(size, out var digest)) { r.Rewind(start); return TpmRc.Insufficient; }
-            result[i] = new TpmtHa((TpmAlgId)alg, digest.ToArray());
+            if (!r.TryReadBytes(size, out _)) { r.Rewind(start); return TpmRc.Insufficient; }
         }
-        list = result;
         return TpmRc.Success;
     }
 
-    public static void WriteDigestValues(ref TpmWriter w, IReadOnlyList<TpmtHa> digests)
+    /// <summary>
+    /// Whether the digest of <paramref name="bank"/> goes into TPM2_PCR_Event's and EventSequenceComplete's
+    /// list: a bank in which <paramref name="pcr"/> is allocated (or, for TPM_RH_NULL, any bank with an
+    /// allocated PCR).
+    /// </summary>
+    public static bool IsEventBank(PcrSubsystem pcrs, uint pcr, TpmAlgId bank)
     {
-        w.WriteUInt32((uint)digests.Count);
-        foreach (var d in digests)
-        {
-            w.WriteUInt16((ushort)d.HashAlg);
-            w.WriteBytes(d.Digest);
-        }
+        uint mask = pcrs.ActiveMask(bank);
+        return pcr < PcrSubsystem.PcrCount ? (mask & (1u << (int)pcr)) != 0 : mask != 0;
     }
 
     /// <summary>
-    /// Hashes event data with every bank in which <paramref name="pcr"/> is allocated (or, for
-    /// TPM_RH_NULL, every bank with any allocated PCR), as TPM2_PCR_Event and EventSequenceComplete return.
+    /// Writes the TPML_DIGEST_VALUES of event data for every event bank (<see cref="IsEventBank"/>); each
+    /// digest comes from <paramref name="digest"/>(bank, destination). Returns the bytes written.
     /// </summary>
-    public static List<TpmAlgId> EventBanks(PcrSubsystem pcrs, uint pcr)
+    public static int WriteEventDigests<TState>(PcrSubsystem pcrs, uint pcr, Span<byte> list, TState state, DigestProducer<TState> digest)
+        where TState : allows ref struct
     {
-        var banks = new List<TpmAlgId>();
-        foreach (var alg in PcrSubsystem.Banks)
+        var w = new TpmWriter(list);
+        w.WriteUInt32(0);
+        uint count = 0;
+        Span<byte> d = stackalloc byte[TpmHash.MaxDigestSize];
+        foreach (var bank in TpmHash.Implemented)
         {
-            uint mask = pcrs.ActiveMask(alg);
-            bool use = pcr < PcrSubsystem.PcrCount ? (mask & (1u << (int)pcr)) != 0 : mask != 0;
-            if (use) banks.Add(alg);
+            if (!IsEventBank(pcrs, pcr, bank)) continue;
+            var value = d[..TpmHash.DigestSize(bank)];
+            digest(state, bank, value);
+            w.WriteUInt16((ushort)bank);
+            w.WriteBytes(value);
+            count++;
         }
-        return banks;
+        w.PatchUInt32(0, count);
+        return w.Position;
     }
 
-    /// <summary>Extends each digest into its bank (inactive banks are skipped) and counts the change once.</summary>
-    public static void ExtendAll(PcrSubsystem pcrs, uint pcr, IReadOnlyList<TpmtHa> digests)
+    /// <summary>Computes the digest of one bank into <paramref name="destination"/> (exactly the bank's digest size).</summary>
+    public delegate void DigestProducer<TState>(TState state, TpmAlgId bank, Span<byte> destination) where TState : allows ref struct;
+
+    /// <summary>
+    /// Extends each digest of a checked TPML_DIGEST_VALUES (wire form) into its bank (inactive banks are
+    /// skipped) and counts the change once.
+    /// </summary>
+    public static void ExtendAll(PcrSubsystem pcrs, uint pcr, ReadOnlySpan<byte> digestValues)
     {
         if (pcr >= PcrSubsystem.PcrCount) return;
+        var r = new TpmReader(digestValues);
+        r.TryReadUInt32(out uint count);
         bool changed = false;
-        foreach (var d in digests) changed |= pcrs.Extend((int)pcr, d.HashAlg, d.Digest);
+        for (int i = 0; i < count; i++)
+        {
+            r.TryReadUInt16(out ushort alg);
+            r.TryReadBytes(TpmHash.DigestSize((TpmAlgId)alg), out var digest);
+            changed |= pcrs.Extend((int)pcr, (TpmAlgId)alg, digest);
+        }
         if (changed) pcrs.Changed((int)pcr);
     }
 }

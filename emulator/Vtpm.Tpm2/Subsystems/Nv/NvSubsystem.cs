@@ -18,7 +18,26 @@ public sealed class NvIndex(TpmsNvPublic pub, byte[] authValue, byte[] data)
     public TpmNt Type => Public.Attributes.NvType();
     public bool Has(TpmaNv a) => (Public.Attributes & a) != 0;
 
-    public void SetAttributes(TpmaNv a) => Public = Public with { Attributes = a };
+    /// <summary>Changes the attributes (a new public area, so a new Name); setting the same ones changes nothing.</summary>
+    public void SetAttributes(TpmaNv a)
+    {
+        if (a != Public.Attributes) Public = Public with { Attributes = a };
+    }
+
+    byte[]? _name;
+    TpmsNvPublic? _nameOf;
+    TpmaNv _nameAttributes;
+
+    /// <summary>The Name computed for the current public area with these effective attributes, if any.</summary>
+    public byte[]? CachedName(TpmaNv effectiveAttributes) =>
+        ReferenceEquals(_nameOf, Public) && _nameAttributes == effectiveAttributes ? _name : null;
+
+    public byte[] CacheName(TpmaNv effectiveAttributes, byte[] name)
+    {
+        _nameOf = Public;
+        _nameAttributes = effectiveAttributes;
+        return _name = name;
+    }
 
     /// <summary>Bytes of NV this index takes (public area, auth, data, bookkeeping).</summary>
     public int Footprint => Public.MarshalledSize + AuthValue.Length + Data.Length + 16;
@@ -47,12 +66,18 @@ public sealed class NvSubsystem(Tpm2Engine tpm) : Subsystem(tpm)
     public override string Tag => "NV  ";
 
     readonly SortedDictionary<uint, NvIndex> _indices = [];
+
+    // The indices in handle order as an array, rebuilt after a change: walking a SortedDictionary
+    // allocates its enumerator's stack, and state commits and GetCapability walk the indices often.
+    NvIndex[]? _inOrder;
+
+    NvIndex[] InOrder => _inOrder ??= [.. _indices.Values];
     ulong _maxCounter;
 
     /// <summary>Set by TPM2_NV_GlobalWriteLock until the next Startup(CLEAR).</summary>
     public bool GlobalLock { get; private set; }
 
-    public IReadOnlyCollection<NvIndex> Indices => _indices.Values;
+    public IReadOnlyCollection<NvIndex> Indices => InOrder;
 
     public ulong MaxCounter => _maxCounter;
 
@@ -61,7 +86,7 @@ public sealed class NvSubsystem(Tpm2Engine tpm) : Subsystem(tpm)
         get
         {
             int n = 0;
-            foreach (var i in _indices.Values) n += i.Footprint;
+            foreach (var i in InOrder) n += i.Footprint;
             return n;
         }
     }
@@ -69,6 +94,7 @@ public sealed class NvSubsystem(Tpm2Engine tpm) : Subsystem(tpm)
     public override void Manufacture()
     {
         _indices.Clear();
+        _inOrder = null;
         _maxCounter = 0;
     }
 
@@ -76,7 +102,7 @@ public sealed class NvSubsystem(Tpm2Engine tpm) : Subsystem(tpm)
     {
         w.U64(_maxCounter);
         w.U32((uint)_indices.Count);
-        foreach (var i in _indices.Values)
+        foreach (var i in InOrder)
         {
             w.U32(i.Public.NvIndex);
             w.U16((ushort)i.Public.NameAlg);
@@ -91,6 +117,7 @@ public sealed class NvSubsystem(Tpm2Engine tpm) : Subsystem(tpm)
     public override void ReadPermanent(StateReader r)
     {
         _indices.Clear();
+        _inOrder = null;
         _maxCounter = r.U64();
         uint n = r.U32();
         if (n > SpaceLimit) throw new StateFormatException($"{n} NV indices");
@@ -119,7 +146,7 @@ public sealed class NvSubsystem(Tpm2Engine tpm) : Subsystem(tpm)
         GlobalLock = false;
         bool disorderly = Tpm.Engine.LastShutdownWasDisorderly;
         bool changed = false;
-        foreach (var i in _indices.Values)
+        foreach (var i in InOrder)
         {
             var a = i.Attributes;
             // WRITE_STCLEAR locks end; a WRITEDEFINE lock on an index never written does not stick.
@@ -161,7 +188,15 @@ public sealed class NvSubsystem(Tpm2Engine tpm) : Subsystem(tpm)
 
     public TpmsNvPublic EffectivePublic(NvIndex i) => i.Public with { Attributes = EffectiveAttributes(i) };
 
-    public byte[] GetName(NvIndex i) => EffectivePublic(i).ComputeName();
+    /// <summary>
+    /// The index's Name (Part 1 §16) for its effective attributes; kept on the index until its public area
+    /// or effective attributes change (every authorization of the index asks for it). Shared: do not modify.
+    /// </summary>
+    public byte[] GetName(NvIndex i)
+    {
+        var attributes = EffectiveAttributes(i);
+        return i.CachedName(attributes) ?? i.CacheName(attributes, EffectivePublic(i).ComputeName());
+    }
 
     public override bool TryGetEntity(uint handle, out AuthEntity entity)
     {
@@ -214,14 +249,17 @@ public sealed class NvSubsystem(Tpm2Engine tpm) : Subsystem(tpm)
         if (type == TpmHt.NvIndex) handles.AddRange(_indices.Keys);
     }
 
-    int CounterFootprint => new TpmsNvPublic(0x01000000, TpmAlgId.Sha256, TpmaNv.None, new byte[32], 8).MarshalledSize + 32 + 8 + 16;
+    static readonly int CounterFootprint = new TpmsNvPublic(0x01000000, TpmAlgId.Sha256, TpmaNv.None, new byte[32], 8).MarshalledSize + 32 + 8 + 16;
 
     public override bool TryGetProperty(TpmPt property, out uint value)
     {
         switch (property)
         {
             case TpmPt.HrNvIndex: value = (uint)_indices.Count; return true;
-            case TpmPt.NvCounters: value = (uint)_indices.Values.Count(i => i.Type == TpmNt.Counter); return true;
+            case TpmPt.NvCounters:
+                value = 0;
+                foreach (var i in InOrder) if (i.Type == TpmNt.Counter) value++;
+                return true;
             case TpmPt.NvCountersAvail: value = (uint)(Math.Max(0, SpaceLimit - UsedSpace) / CounterFootprint); return true;
         }
         value = 0;
@@ -239,6 +277,7 @@ public sealed class NvSubsystem(Tpm2Engine tpm) : Subsystem(tpm)
         var index = new NvIndex(pub, auth, data);
         if (UsedSpace + index.Footprint > SpaceLimit) return TpmRc.NvSpace;
         _indices.Add(pub.NvIndex, index);
+        _inOrder = null;
         Tpm.MarkPermanentDirty();
         return TpmRc.Success;
     }
@@ -247,6 +286,7 @@ public sealed class NvSubsystem(Tpm2Engine tpm) : Subsystem(tpm)
     public void Undefine(uint handle)
     {
         if (!_indices.Remove(handle, out var i)) return;
+        _inOrder = null;
         if (i.Type == TpmNt.Counter && i.Has(TpmaNv.Written)) _maxCounter = Math.Max(_maxCounter, ReadUInt64(i));
         System.Security.Cryptography.CryptographicOperations.ZeroMemory(i.Data);
         Tpm.MarkPermanentDirty();
@@ -255,7 +295,7 @@ public sealed class NvSubsystem(Tpm2Engine tpm) : Subsystem(tpm)
     /// <summary>TPM2_Clear: deletes the indices the owner created (TPMA_NV_PLATFORMCREATE clear).</summary>
     public void OnClear()
     {
-        foreach (var h in _indices.Values.Where(i => !i.Has(TpmaNv.PlatformCreate)).Select(i => i.Handle).ToList()) Undefine(h);
+        foreach (var i in InOrder) if (!i.Has(TpmaNv.PlatformCreate)) Undefine(i.Handle);
     }
 
     public void SetGlobalLock() => GlobalLock = true;

@@ -19,6 +19,9 @@ public sealed class ObjectSubsystem(Tpm2Engine tpm) : Subsystem(tpm)
 
     readonly SequenceObject?[] _slots = new SequenceObject?[Slots];
 
+    // Flushed sequence objects kept for reuse (hash contexts are costly to create); at most one per slot.
+    readonly SequenceObject?[] _spare = new SequenceObject?[Slots];
+
     public override string Tag => "OBJ ";
 
     /// <summary>Loads a new sequence object; returns its handle, or null when object memory is full (TPM_RC_OBJECT_MEMORY).</summary>
@@ -33,6 +36,29 @@ public sealed class ObjectSubsystem(Tpm2Engine tpm) : Subsystem(tpm)
         return null;
     }
 
+    /// <summary>
+    /// Loads a new, empty sequence object (HashSequenceStart); returns its handle, or null when object
+    /// memory is full (TPM_RC_OBJECT_MEMORY). Reuses a flushed object of the same algorithm if there is one.
+    /// </summary>
+    public uint? StartSequence(TpmAlgId hashAlg, ReadOnlySpan<byte> authValue)
+    {
+        int slot = Array.IndexOf(_slots, null);
+        if (slot < 0) return null;
+        SequenceObject? sequence = null;
+        for (int i = 0; i < Slots; i++)
+        {
+            if (_spare[i] is { } s && s.HashAlg == hashAlg)
+            {
+                _spare[i] = null;
+                s.Reuse(authValue);
+                sequence = s;
+                break;
+            }
+        }
+        _slots[slot] = sequence ?? new SequenceObject(hashAlg, authValue);
+        return TransientFirst + (uint)slot;
+    }
+
     /// <summary>The sequence object at a handle, or null if the handle is not a loaded sequence.</summary>
     public SequenceObject? GetSequence(uint handle)
     {
@@ -44,9 +70,18 @@ public sealed class ObjectSubsystem(Tpm2Engine tpm) : Subsystem(tpm)
     public bool Flush(uint handle)
     {
         uint i = handle - TransientFirst;
-        if (i >= Slots || _slots[i] is null) return false;
-        _slots[i]!.Dispose();
+        if (i >= Slots || _slots[i] is not { } s) return false;
         _slots[i] = null;
+        int spare = Array.IndexOf(_spare, null);
+        if (spare >= 0)
+        {
+            s.Reuse([]);
+            _spare[spare] = s;
+        }
+        else
+        {
+            s.Dispose();
+        }
         return true;
     }
 

@@ -16,6 +16,9 @@ public sealed class SequenceObject : IDisposable
     readonly byte[] _firstOctets = new byte[4];
     int _firstCount;
 
+    // Bit i: _hashes[i] holds data not yet taken by Complete (it must be reset before the object is reused).
+    int _pending;
+
     public SequenceObject(TpmAlgId hashAlg, ReadOnlySpan<byte> authValue)
     {
         HashAlg = hashAlg;
@@ -24,12 +27,32 @@ public sealed class SequenceObject : IDisposable
         _hashes = [.. Algorithms.Select(TpmHash.CreateIncremental)];
     }
 
+    /// <summary>
+    /// Makes a flushed object a new, empty sequence of the same algorithm with <paramref name="authValue"/>,
+    /// so object memory does not allocate hash contexts per sequence (ObjectSubsystem keeps flushed ones).
+    /// </summary>
+    public void Reuse(ReadOnlySpan<byte> authValue)
+    {
+        Span<byte> discard = stackalloc byte[TpmHash.MaxDigestSize];
+        for (int i = 0; i < _hashes.Length; i++)
+        {
+            if ((_pending & (1 << i)) != 0) _hashes[i].TryGetHashAndReset(discard, out _);
+        }
+        CryptographicOperations.ZeroMemory(discard);
+        _pending = 0;
+        _firstCount = 0;
+        Array.Clear(_firstOctets);
+        CryptographicOperations.ZeroMemory(AuthValue);
+        AuthValue = authValue.Length == AuthValue.Length ? AuthValue : new byte[authValue.Length];
+        authValue.CopyTo(AuthValue);
+    }
+
     /// <summary>The sequence's hash; TPM_ALG_NULL for an event sequence.</summary>
     public TpmAlgId HashAlg { get; }
 
     public bool IsEventSequence => HashAlg == TpmAlgId.Null;
 
-    public byte[] AuthValue { get; }
+    public byte[] AuthValue { get; private set; }
 
     /// <summary>The algorithms this sequence hashes with (one, or all implemented for an event sequence).</summary>
     public IReadOnlyList<TpmAlgId> Algorithms { get; }
@@ -47,13 +70,26 @@ public sealed class SequenceObject : IDisposable
         data[..n].CopyTo(_firstOctets.AsSpan(_firstCount));
         _firstCount += n;
         foreach (var h in _hashes) h.AppendData(data);
+        _pending = (1 << _hashes.Length) - 1;
     }
 
     /// <summary>The digest of everything hashed so far with one of <see cref="Algorithms"/>.</summary>
     public byte[] Complete(TpmAlgId alg)
     {
+        var digest = new byte[TpmHash.DigestSize(alg)];
+        Complete(alg, digest);
+        return digest;
+    }
+
+    /// <summary>The same into <paramref name="destination"/>; returns the digest size.</summary>
+    public int Complete(TpmAlgId alg, Span<byte> destination)
+    {
         for (int i = 0; i < Algorithms.Count; i++)
-            if (Algorithms[i] == alg) return _hashes[i].GetHashAndReset();
+        {
+            if (Algorithms[i] != alg) continue;
+            _pending &= ~(1 << i);
+            return _hashes[i].GetHashAndReset(destination);
+        }
         throw new ArgumentOutOfRangeException(nameof(alg), alg, "not an algorithm of this sequence");
     }
 

@@ -1,4 +1,3 @@
-using System.Buffers.Binary;
 using System.Numerics;
 using Vtpm.Tpm2.Crypto;
 using Vtpm.Tpm2.Dispatch;
@@ -163,10 +162,7 @@ public sealed class PcrSubsystem(Tpm2Engine tpm) : Subsystem(tpm)
         int b = BankIndex(bank);
         if (b < 0 || (_active[b] & (1u << pcr)) == 0) return false;
         var value = _values[b][pcr];
-        Span<byte> buffer = stackalloc byte[value.Length * 2];
-        value.CopyTo(buffer);
-        digest.CopyTo(buffer[value.Length..]);
-        TpmHash.Hash(bank, buffer[..(value.Length + digest.Length)], value);
+        Tpm.Hashes.Digest(bank, value, digest, value);
         return true;
     }
 
@@ -262,8 +258,7 @@ public sealed class PcrSubsystem(Tpm2Engine tpm) : Subsystem(tpm)
             return false;
         }
         bool group = InAuthGroup((int)handle);
-        var name = new byte[4];
-        BinaryPrimitives.WriteUInt32BigEndian(name, handle);
+        var name = Tpm.GetNameOfHandle(handle);
         entity = new AuthEntity(
             group ? _groupAuth : [],
             group ? _groupPolicy : [],

@@ -69,6 +69,18 @@ public sealed class Session
         return TpmHash.Hash(hashAlg, data);
     }
 
+    /// <summary>The same into <paramref name="destination"/> without allocating (checked on every use of a bound session); returns the digest size.</summary>
+    public static int ComputeBoundEntity(TpmAlgId hashAlg, ReadOnlySpan<byte> name, ReadOnlySpan<byte> authValue, Span<byte> destination)
+    {
+        int length = name.Length + authValue.Length;
+        Span<byte> data = length <= 256 ? stackalloc byte[256] : new byte[length];
+        name.CopyTo(data);
+        authValue.CopyTo(data[name.Length..]);
+        int n = TpmHash.Hash(hashAlg, data[..length], destination);
+        System.Security.Cryptography.CryptographicOperations.ZeroMemory(data[..length]);
+        return n;
+    }
+
     public void Write(StateWriter w)
     {
         w.U32(Handle);

@@ -301,13 +301,15 @@ public sealed class SessionSubsystem(Tpm2Engine tpm) : Subsystem(tpm)
         {
             var c = Command[i];
             if (c.Session is not { } s) continue;
-            s.NonceTpm = c.NewNonceTpm;
+            // nonceTPM keeps its size for the life of the session: the new one goes into the same array.
+            if (s.NonceTpm.Length == c.NewNonceTpm.Value.Length) c.NewNonceTpm.Value.CopyTo(s.NonceTpm);
+            else s.NonceTpm = c.NewNonceTpm.Value.ToArray();
             if ((c.Attributes & (byte)TpmaSession.Audit) != 0)
             {
                 // Part 1 "Session Audit": a first use or auditReset starts a new digest.
                 if (s.AuditDigest.Length == 0 || (c.Attributes & (byte)TpmaSession.AuditReset) != 0)
                     s.AuditDigest = new byte[TpmHash.DigestSize(s.AuthHash)];
-                s.AuditDigest = TpmHash.Hash(s.AuthHash, [.. s.AuditDigest, .. c.CpHash, .. c.RpHash]);
+                s.AuditDigest = TpmHash.Hash(s.AuthHash, [.. s.AuditDigest, .. c.CpHash.Value, .. c.RpHash.Value]);
                 ExclusiveAuditSession = s.Handle;
             }
             if ((c.Attributes & (byte)TpmaSession.ContinueSession) == 0) Flush(s.Handle);
@@ -438,15 +440,19 @@ public sealed class SessionSubsystem(Tpm2Engine tpm) : Subsystem(tpm)
     }
 }
 
-/// <summary>What Authorization learned about one session of the current command, used again for the response.</summary>
+/// <summary>
+/// What Authorization learned about one session of the current command, used again for the response.
+/// The engine keeps one per session slot of a command and reuses it: the byte values live in buffers
+/// of the largest digest size, so authorizing a command allocates nothing.
+/// </summary>
 internal sealed class CommandSession
 {
     public Session? Session;
     public byte Attributes;
-    public byte[] NonceCaller = [];
-    public byte[] NewNonceTpm = [];
-    public byte[] CpHash = [];
-    public byte[] RpHash = [];
+    public readonly SessionBytes NonceCaller = new();
+    public readonly SessionBytes NewNonceTpm = new();
+    public readonly SessionBytes CpHash = new();
+    public readonly SessionBytes RpHash = new();
 
     /// <summary>The handle this session authorizes, or null (audit/encrypt/decrypt only).</summary>
     public uint? AuthHandle;
@@ -455,18 +461,44 @@ internal sealed class CommandSession
     public bool IncludeAuth;
 
     /// <summary>The entity's authValue at command time (trailing zeros removed).</summary>
-    public byte[] AuthValue = [];
+    public readonly SessionBytes AuthValue = new();
 
     public void Clear()
     {
         Session = null;
         Attributes = 0;
-        NonceCaller = [];
-        NewNonceTpm = [];
-        CpHash = [];
-        RpHash = [];
+        NonceCaller.Clear();
+        NewNonceTpm.Clear();
+        CpHash.Clear();
+        RpHash.Clear();
         AuthHandle = null;
         IncludeAuth = false;
-        AuthValue = [];
+        AuthValue.Clear();
+    }
+}
+
+/// <summary>A byte string of at most a digest (nonce, cpHash, authValue...) in a reused buffer; wiped when cleared.</summary>
+internal sealed class SessionBytes
+{
+    byte[] _buffer = new byte[TpmHash.MaxDigestSize];
+    int _length;
+
+    public ReadOnlySpan<byte> Value => _buffer.AsSpan(0, _length);
+
+    public void Set(ReadOnlySpan<byte> value) => value.CopyTo(Allocate(value.Length));
+
+    /// <summary>Sets the length to <paramref name="length"/> and returns the bytes to fill.</summary>
+    public Span<byte> Allocate(int length)
+    {
+        // Values are bounded by the largest digest where they are parsed or set; a larger one is kept anyway.
+        if (length > _buffer.Length) _buffer = new byte[length];
+        _length = length;
+        return _buffer.AsSpan(0, length);
+    }
+
+    public void Clear()
+    {
+        if (_length != 0) CryptographicOperations.ZeroMemory(_buffer.AsSpan(0, _length));
+        _length = 0;
     }
 }
