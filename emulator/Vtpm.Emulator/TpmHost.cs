@@ -146,12 +146,21 @@ public sealed class TpmHost : ITpmDevice, IDisposable
         lock (_gate) return ExecuteLocked(command, locality).ToArray();
     }
 
-    /// <summary>Executes one command at <paramref name="locality"/> into <paramref name="response"/>; returns the response length.</summary>
+    /// <summary>
+    /// Executes one command at <paramref name="locality"/> into <paramref name="response"/> and returns the
+    /// response length: the socket transports' path, which allocates nothing. A buffer at least as large as
+    /// the instance's response buffer is written by the engine directly; a smaller one receives a copy under
+    /// the lock (the engine always sees its full response size, so the answer never depends on the caller's buffer).
+    /// </summary>
+    /// <exception cref="ArgumentException">The response does not fit in <paramref name="response"/>.</exception>
     public int Execute(ReadOnlySpan<byte> command, byte locality, Span<byte> response)
     {
         lock (_gate)
         {
+            if (response.Length >= _response.Length) return ExecuteLocked(command, locality, response).Length;
             var rsp = ExecuteLocked(command, locality);
+            if (rsp.Length > response.Length)
+                throw new ArgumentException($"a {rsp.Length}-byte response does not fit in {response.Length} bytes", nameof(response));
             rsp.CopyTo(response);
             return rsp.Length;
         }
@@ -159,12 +168,15 @@ public sealed class TpmHost : ITpmDevice, IDisposable
 
     public int MaxCommandSize => Engine.Options.MaxCommandSize;
 
+    /// <summary>The size a response buffer needs for <see cref="Execute(ReadOnlySpan{byte}, byte, Span{byte})"/> to write into it directly.</summary>
     public int MaxResponseSize => _response.Length;
 
-    ReadOnlySpan<byte> ExecuteLocked(ReadOnlySpan<byte> command, byte locality)
+    ReadOnlySpan<byte> ExecuteLocked(ReadOnlySpan<byte> command, byte locality) => ExecuteLocked(command, locality, _response);
+
+    ReadOnlySpan<byte> ExecuteLocked(ReadOnlySpan<byte> command, byte locality, Span<byte> output)
     {
         long start = Stopwatch.GetTimestamp();
-        int n = Engine.Execute(command, _response, new CommandContext(locality));
+        int n = Engine.Execute(command, output, new CommandContext(locality));
         long ticks = Stopwatch.GetTimestamp() - start;
         if (_cancelPulse)
         {
@@ -172,7 +184,7 @@ public sealed class TpmHost : ITpmDevice, IDisposable
             _cancelPulse = false;
             Engine.Platform.CancelRequested = false;
         }
-        var rsp = _response.AsSpan(0, n);
+        var rsp = output[..n];
         uint code = command.Length >= 10 ? BinaryPrimitives.ReadUInt32BigEndian(command[6..]) : 0;
         var rc = ResponseCode(rsp);
         if (!rc.IsError && Engine.IsPoweredOn)

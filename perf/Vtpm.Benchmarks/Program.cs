@@ -10,7 +10,8 @@ namespace Vtpm.Benchmarks;
 /// ./build.sh bench [options]
 ///   (no options)      BenchmarkDotNet engine benchmarks (GetRandom, PCR_Extend, Hash), default job
 ///   --quick           the same with a short in-process job (seconds, not minutes)
-///   --compare [N]     load generator: N round trips (default 20000; 4000 with --quick) to swtpm and vtpm over TCP
+///   --compare [N]     load generator: N round trips each (default 20000; 4000 with --quick) to swtpm and vtpm over TCP
+///                     loopback and Unix sockets, with the vtpm/swtpm ratios per transport
 ///   --ring [N]        GetRandom through the tpmif ring vs TCP loopback vs Unix socket vs swtpm, plus idle ring CPU
 /// Anything else is passed to BenchmarkDotNet (e.g. --filter *Hash*).
 /// </summary>

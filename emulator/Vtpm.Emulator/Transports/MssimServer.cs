@@ -1,4 +1,3 @@
-using System.Buffers.Binary;
 using System.Net.Sockets;
 using Microsoft.Extensions.Logging;
 using Vtpm.Emulator.Options;
@@ -55,42 +54,32 @@ public sealed class MssimServer : IAsyncDisposable
 
     int MaxCommand => _host.MaxCommandSize;
 
-    async Task ServeCommandAsync(Socket client, CancellationToken ct)
+    /// <summary>The command port: a blocking loop on a thread of its own per client (<see cref="CommandConnection"/>).</summary>
+    Task ServeCommandAsync(Socket client, CancellationToken ct) =>
+        CommandConnection.RunAsync(client, "vtpm mssim command", 9 + MaxCommand, 8 + _host.MaxResponseSize, ct, ServeCommand);
+
+    void ServeCommand(CommandConnection client)
     {
-        while (true)
+        // A powered-off simulator answers with an empty response (ms-tpm-20-ref _rpc__Send_Command).
+        TpmCommandExecutor execute = (command, locality, response) => _host.IsPoweredOn ? _host.Execute(command, locality, response) : 0;
+        while (client.WaitForRequest())
         {
-            uint? code = await SocketIo.ReadUInt32Async(client, ct).ConfigureAwait(false);
-            if (code is null) return;
+            uint code = client.ReadUInt32();
             byte[] reply;
-            switch (code.Value)
+            switch (code)
             {
                 case SendCommand:
-                {
-                    var head = await SocketIo.ReadBytesAsync(client, 5, ct).ConfigureAwait(false);
-                    byte locality = head[0];
-                    uint size = BinaryPrimitives.ReadUInt32BigEndian(head.AsSpan(1));
-                    if (size > (uint)MaxCommand)
-                    {
-                        _log.LogWarning("mssim: command of {Size} bytes exceeds {Max}; disconnecting the client", size, MaxCommand);
-                        return;
-                    }
-                    var command = await SocketIo.ReadBytesAsync(client, (int)size, ct).ConfigureAwait(false);
-                    // A powered-off simulator answers with an empty response (ms-tpm-20-ref _rpc__Send_Command).
-                    byte[] response = _host.IsPoweredOn ? _host.Execute(command, locality) : [];
-                    reply = new byte[4 + response.Length + 4];
-                    BinaryPrimitives.WriteUInt32BigEndian(reply, (uint)response.Length);
-                    response.CopyTo(reply, 4);
-                    break;
-                }
+                    if (!client.ServeMssimCommand(execute, MaxCommand, _log)) return;
+                    continue; // answered
                 case RemoteHandshake:
                 {
-                    uint? clientVersion = await SocketIo.ReadUInt32Async(client, ct).ConfigureAwait(false);
-                    if (clientVersion is null or 0) return; // version 0 is unsupported: end the session
+                    uint clientVersion = client.ReadUInt32();
+                    if (clientVersion == 0) return; // version 0 is unsupported: end the session
                     reply = SocketIo.Words(ServerVersion, EndpointFlags, 0);
                     break;
                 }
                 case SetAlternativeResult:
-                    await SocketIo.ReadBytesAsync(client, 4, ct).ConfigureAwait(false); // not applicable to a simulator
+                    client.Read(4); // not applicable to a simulator
                     reply = SocketIo.Words(0);
                     break;
                 case SignalHashStart:
@@ -99,9 +88,9 @@ public sealed class MssimServer : IAsyncDisposable
                     break;
                 case SignalHashData:
                 {
-                    uint length = BinaryPrimitives.ReadUInt32BigEndian(await SocketIo.ReadBytesAsync(client, 4, ct).ConfigureAwait(false));
+                    uint length = client.ReadUInt32();
                     if (length > (uint)MaxCommand) return;
-                    _host.HashData(await SocketIo.ReadBytesAsync(client, (int)length, ct).ConfigureAwait(false));
+                    _host.HashData(client.Read((int)length));
                     reply = SocketIo.Words(0);
                     break;
                 }
@@ -115,10 +104,10 @@ public sealed class MssimServer : IAsyncDisposable
                     _host.RequestStop("TPM_STOP on the mssim command port");
                     return;
                 default:
-                    _log.LogWarning("mssim: unknown command-port request {Code}; ending the session", code.Value);
+                    _log.LogWarning("mssim: unknown command-port request {Code}; ending the session", code);
                     return;
             }
-            await SocketIo.SendAllAsync(client, reply, ct).ConfigureAwait(false);
+            client.Send(reply);
         }
     }
 

@@ -83,37 +83,21 @@ public sealed class SwtpmServer : IAsyncDisposable
 
     /// <summary>
     /// One data connection: bare TPM commands framed by their size field, answered one at a time, each
-    /// response in one write (QEMU's version probe needs the whole answer in one read()).
+    /// response in one write (QEMU's version probe needs the whole answer in one read()), by a blocking loop
+    /// on a thread of its own (<see cref="CommandConnection"/>).
     /// </summary>
-    async Task ServeDataConnectionAsync(Socket client, bool disconnectAfterEach, bool terminate, CancellationToken ct)
-    {
-        try
+    Task ServeDataConnectionAsync(Socket client, bool disconnectAfterEach, bool terminate, CancellationToken ct) =>
+        CommandConnection.RunAsync(client, "vtpm data", TpmHost.MaxBufferSize, _host.MaxResponseSize, ct, connection =>
         {
-            var header = new byte[6];
-            while (true)
+            try
             {
-                if (!await SocketIo.ReadExactAsync(client, header, ct).ConfigureAwait(false)) return;
-                uint size = BinaryPrimitives.ReadUInt32BigEndian(header.AsSpan(2));
-                if (size < 10 || size > (uint)_host.BufferSize)
-                {
-                    // The size field is the only framing: a bad one leaves the stream unsynchronized.
-                    _log.LogWarning("data channel: command size {Size} outside 10..{Max}; disconnecting the client", size, _host.BufferSize);
-                    return;
-                }
-                var command = new byte[size];
-                header.CopyTo(command, 0);
-                if (!await SocketIo.ReadExactAsync(client, command.AsMemory(6), ct).ConfigureAwait(false))
-                    throw new EndOfStreamException("peer closed inside a command");
-                var response = _host.Execute(command, _host.Locality);
-                await SocketIo.SendAllAsync(client, response, ct).ConfigureAwait(false);
-                if (disconnectAfterEach) return;
+                connection.ServeTpmCommands(_host.Execute, () => _host.Locality, () => _host.BufferSize, disconnectAfterEach, _log);
             }
-        }
-        finally
-        {
-            if (terminate) _host.RequestStop("data client disconnected (--terminate)");
-        }
-    }
+            finally
+            {
+                if (terminate) _host.RequestStop("data client disconnected (--terminate)");
+            }
+        });
 
     /// <summary>
     /// CMD_SET_DATAFD: serve the socket QEMU passed as the data channel. Like swtpm 0.7.1, a second
