@@ -49,16 +49,12 @@ public sealed class TpmifHostilePeerTests
             for (int round = 0; round < 12; round++)
             {
                 int pages = 1 + rng.Next(3);
-                string path = Path.Combine(SharedRing.ShmDirectory, $"{SharedRing.FilePrefix}{TpmServer.TpmfrontDevice}-{Environment.ProcessId}-h{round}");
-                using var ring = SharedRing.Create(path, pages);
+                using var ring = SharedRing.Create(pages, $"{TpmServer.TpmfrontDevice}-h{round}");
+                string reference = ring.Descriptor.ToString(CultureInfo.InvariantCulture);
                 try
                 {
-                    store.Write(Side.Frontend, "ring-ref", path);
-                    store.Write(Side.Frontend, "ring-pages", pages.ToString(CultureInfo.InvariantCulture));
-                    store.Write(Side.Frontend, "event-channel", "futex");
-                    store.Write(Side.Frontend, "feature-protocol-v2", "1");
-                    store.WriteState(Side.Frontend, XenbusState.Initialised);
-                    if (!WaitFor(() => store.ReadState(Side.Backend) == XenbusState.Connected && store.Read(Side.Backend, "ready") == path, 10_000))
+                    RingTrace.Offer(store, ring);
+                    if (!WaitFor(() => store.ReadState(Side.Backend) == XenbusState.Connected && store.Read(Side.Backend, "ready") == reference, 10_000))
                         Assert.Fail($"round {round}: backend did not connect\n" + Diagnostics());
                     connected++;
                     byte* page = ring.PagePointer(0);
@@ -111,7 +107,6 @@ public sealed class TpmifHostilePeerTests
                 }
                 finally
                 {
-                    ring.Unlink();
                     // Leave like a frontend that gives up: Closing, then back to Initialising for the next round.
                     store.WriteState(Side.Frontend, XenbusState.Closing);
                     store.Delete(Side.Frontend, "ring-ref");
