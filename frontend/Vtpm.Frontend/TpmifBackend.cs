@@ -49,6 +49,7 @@ public sealed class TpmifBackend : IDisposable
     volatile bool _busy;
     volatile bool _peerGone;
     volatile SharedRing? _currentRing;
+    AdaptiveSpin? _spin;
     int _connections;
 
     public string Uuid { get; }
@@ -62,10 +63,10 @@ public sealed class TpmifBackend : IDisposable
     public XenbusState State { get; private set; } = XenbusState.Initialising;
 
     /// <summary>
-    /// Microseconds to keep polling the state after answering before sleeping on the doorbell: a client that
-    /// sends its next command within that time finds the backend awake, and neither side enters the kernel
-    /// (see the doorbell comment in <see cref="SharedRing"/>). Bounded, so an idle ring sleeps: idle CPU is
-    /// unaffected (no command, no polling).
+    /// Most microseconds to keep polling the state after answering before sleeping on the doorbell: a client
+    /// that sends its next command within that time finds the backend awake, and neither side enters the
+    /// kernel (see the doorbell comment in <see cref="SharedRing"/>). Bounded and adaptive
+    /// (<see cref="AdaptiveSpin"/>), so an idle ring sleeps: idle CPU is unaffected (no command, no polling).
     /// </summary>
     public int SpinMicroseconds { get; init; } = DefaultSpinMicroseconds;
 
@@ -184,7 +185,9 @@ public sealed class TpmifBackend : IDisposable
         try
         {
             long lastCheck = Stopwatch.GetTimestamp();
+            var adaptive = _spin ??= new AdaptiveSpin(SpinMicroseconds);
             var spin = SpinPolicy.None;
+            bool spinning = false;
             uint control = ring.ControlKicks;
             while (!ct.IsCancellationRequested && !_peerGone)
             {
@@ -194,8 +197,10 @@ public sealed class TpmifBackend : IDisposable
                 switch (header.State)
                 {
                     case TpmifState.Submit:
+                        if (spinning) adaptive.End(whileSpinning: true);
                         if (!Process(ring, header)) return true;
-                        spin = new SpinPolicy(SpinMicroseconds);
+                        spin = adaptive.Begin();
+                        spinning = true;
                         break;
                     case TpmifState.Cancel:
                         // Mini-OS tpmback: a cancel while no request is held is acknowledged with IDLE.
@@ -203,7 +208,9 @@ public sealed class TpmifBackend : IDisposable
                         ring.KickFrontend();
                         break;
                     default:
-                        if (spin.Pause()) continue;
+                        if (spinning && spin.Pause()) continue;
+                        if (spinning) adaptive.End(whileSpinning: false);
+                        spinning = false;
                         ring.WaitFrontKick(seen, LivenessIntervalMs);
                         // Woken with no request to serve: a timeout, a nudge or a kick announcing a key change
                         // (the frontend kicks after writing Closing), so look at the frontend's keys.

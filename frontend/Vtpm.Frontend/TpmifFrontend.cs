@@ -27,6 +27,7 @@ public sealed class TpmifFrontend : IDisposable
     readonly byte[] _response;
     Thread? _thread;
     SharedRing? _ring;
+    AdaptiveSpin? _spin;
     volatile bool _connected;
     volatile bool _inFlight;
     volatile SharedRing? _currentRing;
@@ -48,9 +49,10 @@ public sealed class TpmifFrontend : IDisposable
     public string? BackendUuid { get; private set; }
 
     /// <summary>
-    /// Microseconds to poll the state for the answer before sleeping on the doorbell (0 = always sleep). Most
-    /// commands are answered within that time, so neither side enters the kernel; a long command (key
-    /// generation) costs this much CPU once, then sleeps. An idle ring never spins.
+    /// Most microseconds to poll the state for the answer before sleeping on the doorbell (0 = always sleep).
+    /// Most commands are answered within that time, so neither side enters the kernel; a long command (key
+    /// generation) costs this much CPU once, then sleeps. The budget adapts (<see cref="AdaptiveSpin"/>): on a
+    /// machine where the backend cannot run while we spin, it drops to zero. An idle ring never spins.
     /// </summary>
     public int SpinMicroseconds { get; init; } = DefaultSpinMicroseconds;
 
@@ -230,7 +232,9 @@ public sealed class TpmifFrontend : IDisposable
     int Wait(SharedRing ring, ReadOnlySpan<uint> refs, Span<byte> response)
     {
         long lastCheck = Stopwatch.GetTimestamp();
-        var spin = new SpinPolicy(SpinMicroseconds);
+        var adaptive = _spin ??= new AdaptiveSpin(SpinMicroseconds);
+        var spin = adaptive.Begin();
+        bool spinning = true;
         while (true)
         {
             uint seen = ring.BackKicks;
@@ -251,13 +255,15 @@ public sealed class TpmifFrontend : IDisposable
                         return TpmError.Write(response, TpmRc.Size);
                     }
                     ring.CopyFromPages(refs, response[..(int)header.Length]);
+                    adaptive.End(spinning);
                     return (int)header.Length;
                 }
                 case TpmifState.Idle:
                     // Linux xen-tpmfront: IDLE after SUBMIT means the request was cancelled.
                     return TpmError.Write(response, TpmRc.Canceled);
             }
-            if (spin.Pause()) continue;
+            if (spinning && spin.Pause()) continue;
+            spinning = false;
             ring.WaitBackKick(seen, TpmifBackend.LivenessIntervalMs / 4);
             if (!_connected || Stopwatch.GetElapsedTime(lastCheck).TotalMilliseconds >= TpmifBackend.LivenessIntervalMs / 4)
             {
