@@ -322,7 +322,9 @@ public sealed class TpmifBackend : IDisposable
             uint seen = _ring.CancelKicks;
             while (!_stop)
             {
-                _ring.WaitCancelKick(seen, LivenessIntervalMs);
+                // No timeout: Dispose's nudge cannot be lost (it bumps the counter), and an idle ring should
+                // not wake this thread at all.
+                _ring.WaitCancelKick(seen, Timeout.Infinite);
                 if (_stop) break;
                 uint now = _ring.CancelKicks;
                 if (now == seen) continue;

@@ -30,6 +30,20 @@ public sealed class TpmifProcessTests
         }
     }
 
+    static bool Listening(int port)
+    {
+        using var s = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.InterNetwork, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp);
+        try
+        {
+            s.Connect(System.Net.IPAddress.Loopback, port);
+            return true;
+        }
+        catch (System.Net.Sockets.SocketException)
+        {
+            return false;
+        }
+    }
+
     static string[] RingFiles(int pid) =>
         Directory.GetFiles(SharedRing.ShmDirectory, $"{SharedRing.FilePrefix}{TpmServer.TpmfrontDevice}-{pid.ToString(CultureInfo.InvariantCulture)}-*");
 
@@ -167,6 +181,8 @@ public sealed class TpmifProcessTests
         try
         {
             WaitFor(() => TpmServer.RingConnected(Path.Combine(dir, "rendezvous")), "the ring to connect");
+            // tpmfront may connect its ring before its listeners are up.
+            WaitFor(() => Listening(port) && Listening(port + 1), "tpmfront's data and control channels");
             // CMD_INIT on tpmfront's control channel reaches the vtpm as a platform command (it starts powered off).
             PlatformChannel.SwtpmInit(port + 1);
             // The swtpm TCTI sets locality 0 through CMD_SET_LOCALITY; tpmif carries it in the page.
