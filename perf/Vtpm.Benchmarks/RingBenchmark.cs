@@ -9,10 +9,13 @@ namespace Vtpm.Benchmarks;
 
 /// <summary>
 /// <c>./build.sh bench --ring [N]</c>: GetRandom(32) round trips to one <c>vtpm socket … --tpmback</c> through
-/// (a) the tpmif ring from an in-process frontend, (b) its TCP data channel, (c) TCP → a <c>tpmfront</c> process
-/// → the ring; then (d) a Unix socket to a second, identically started vtpm (vtpm has one data channel per
-/// process) and (e) swtpm over TCP. Prints p50/p99 and throughput, then the idle CPU of vtpm and tpmfront
-/// with a connected, idle ring (utime+stime from /proc/PID/stat over a few seconds).
+/// (a) the tpmif ring from an in-process frontend (with its default adaptive spin, and once sleeping at once;
+/// the ring rows answer into a reused buffer), plus a header-rejected command (the transport alone), (b) its TCP
+/// data channel, (c) TCP → a <c>tpmfront</c> process → the ring; then (d) a Unix socket to a second,
+/// identically started vtpm (vtpm has one data channel per process) and (e) swtpm over TCP. Prints p50/p99 and
+/// throughput, the idle CPU of vtpm and tpmfront with a connected, idle ring (exact per-thread run time from
+/// /proc/PID/task/TID/schedstat), then issue 4's goals and whether this run meets them. VTPM_RING_SPIN sets
+/// vtpm's spin=, VTPM_FRONT_SPIN the in-process frontend's spin (µs).
 /// </summary>
 public static class RingBenchmark
 {
