@@ -148,6 +148,26 @@ public sealed class TpmifRingTests
     }
 
     [TestMethod]
+    public void TransactWritesTheResponseIntoTheCallersBufferAndAnswersSizeWhenItDoesNotFit()
+    {
+        using var p = new Pair();
+        p.StartBackend();
+        var front = p.StartFrontend();
+        Assert.IsTrue(front.WaitConnected(TimeSpan.FromSeconds(10)));
+        var cmd = Command(100);
+        var buffer = new byte[front.Capacity];
+        Assert.AreEqual(100, front.Transact(cmd, buffer, locality: 2));
+        CollectionAssert.AreEqual(cmd, buffer[..100]);
+        Assert.AreEqual((byte)2, p.Device.LastLocality);
+        // The echo does not fit a 50-byte buffer: TPM_RC_SIZE in its place, and the ring stays usable.
+        var small = new byte[50];
+        Assert.AreEqual(10, front.Transact(cmd, small));
+        Assert.AreEqual(0x95u, Rc(small));
+        Assert.AreEqual(100, front.Transact(cmd, buffer));
+        Assert.ThrowsExactly<ArgumentException>(() => front.Transact(cmd, new byte[9]));
+    }
+
+    [TestMethod]
     public void WithoutBackendTheFrontendAnswersFailureAtOnce()
     {
         using var p = new Pair();
