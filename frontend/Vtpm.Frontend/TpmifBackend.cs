@@ -32,9 +32,10 @@ public sealed class TpmifBackend : IDisposable
 {
     /// <summary>
     /// How often a waiting side re-reads its peer's keys. Peer death wakes it at once (pidfd + a doorbell
-    /// nudge) and a clean close kicks the doorbell, so this is only a safety net; it keeps an idle ring idle.
+    /// nudge) and a clean close kicks the doorbell, so this is only a safety net (and the fallback where
+    /// pidfd_open is missing); it is the only thing that wakes an idle ring, so it is rare.
     /// </summary>
-    public const int LivenessIntervalMs = 10_000;
+    public const int LivenessIntervalMs = 30_000;
 
     /// <summary>Size of the buffer a device writes its response into (the largest data area a ring can grant).</summary>
     public static readonly int ResponseBufferSize = SharedRing.Capacity(SharedRing.MaxExtraPages);
@@ -189,6 +190,8 @@ public sealed class TpmifBackend : IDisposable
             var spin = SpinPolicy.None;
             bool spinning = false;
             uint control = ring.ControlKicks;
+            // A frontend that closed between its Initialised and now kicked before we were looking.
+            if (!FrontendStillConnected(reference)) return false;
             while (!ct.IsCancellationRequested && !_peerGone)
             {
                 uint seen = ring.FrontKicks;

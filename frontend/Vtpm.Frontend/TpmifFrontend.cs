@@ -153,14 +153,16 @@ public sealed class TpmifFrontend : IDisposable
                 _currentRing = ring;
                 while (!ct.IsCancellationRequested && _connected)
                 {
+                    // The counter first, then the keys, then the wait: a backend that closed at any point
+                    // since (even before this loop started) has either changed the keys we read or the counter.
                     uint seen = ring.ControlKicks;
-                    ring.WaitControlKick(seen, TpmifBackend.LivenessIntervalMs);
-                    if (ct.IsCancellationRequested || !_connected) break;
                     if (!_store.IsAlive(Side.Backend) || _store.ReadState(Side.Backend) != XenbusState.Connected || _store.Read(Side.Backend, "ready") != path)
                     {
                         _connected = false;
                         ring.NudgeBackKickWaiters(); // a Transact waiting on the ring gives up now
+                        break;
                     }
+                    ring.WaitControlKick(seen, TpmifBackend.LivenessIntervalMs);
                 }
                 _currentRing = null;
             }

@@ -55,7 +55,7 @@ public static class RingBenchmark
                 rows.Add(Measure(RingRow, n, () => buffer.AsSpan(0, front.Transact(getRandom, buffer))));
                 rows.Add(Measure("ring, bad command code (transport)", n, () => buffer.AsSpan(0, front.Transact(BadCode, buffer)), expectError: true));
                 // Idle: a connected ring with nothing to do (after the JIT's tier-up has settled).
-                Thread.Sleep(3000);
+                Thread.Sleep(5000);
                 vtpmIdle = CpuPercent(vtpm.Id, IdleWindow);
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"idle vtpm with a connected ring: {vtpmIdle:F3} % of one CPU over {IdleWindow.TotalSeconds:F0} s"));
             }
@@ -72,7 +72,7 @@ public static class RingBenchmark
             while (!TpmServerRing(store) && sw.Elapsed < TimeSpan.FromSeconds(30)) Thread.Sleep(20);
             using (var viaFront = new RawTpmClient(frontPort, TpmProtocol.Swtpm))
                 rows.Add(Measure("TCP → tpmfront → ring", n, () => viaFront.Transact(getRandom)));
-            Thread.Sleep(3000);
+            Thread.Sleep(5000);
             // Both processes measured over the same window.
             (frontIdle, backIdle) = CpuPercent(tpmfront.Id, vtpm.Id, IdleWindow);
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"idle tpmfront process: {frontIdle:F3} %, its vtpm: {backIdle:F3} % of one CPU over {IdleWindow.TotalSeconds:F0} s"));
