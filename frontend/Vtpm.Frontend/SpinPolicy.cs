@@ -7,15 +7,21 @@ namespace Vtpm.Frontend;
 /// another CPU at the same time: then a round trip costs two cache-line transfers and no system call. When
 /// the two threads share one CPU (a loaded machine) every spin is pure loss: the peer cannot answer until the
 /// spinner gives the CPU up, so spinning on both sides adds both budgets to every round trip. So the budget
-/// adapts: a spin that ends with the event restores the full budget, a spin that runs out halves it (down to
-/// zero: sleep at once), and every 64th wait probes with the full budget so spinning resumes when CPUs free
-/// up. Only one thread uses an instance at a time (the frontend's transaction lock, the backend's serve thread).
+/// adapts: a spin that ends with the event restores the full budget, <see cref="MissesToHalve"/> spins in a row
+/// that run out halve it (down to zero: sleep at once; a single miss, e.g. a long command or a time slice lost
+/// on a busy machine, changes nothing), and every 64th wait probes with the full budget so spinning resumes
+/// when CPUs free up. Only one thread uses an instance at a time (the frontend's transaction lock, the
+/// backend's serve thread).
 /// </summary>
 internal sealed class AdaptiveSpin(int maxMicroseconds)
 {
+    /// <summary>Consecutive spins that run out before the budget is halved.</summary>
+    public const int MissesToHalve = 3;
+
     readonly int _max = maxMicroseconds;
     int _budget = maxMicroseconds;
     int _waits;
+    int _misses;
 
     /// <summary>The configured budget (µs); 0 disables spinning.</summary>
     public int MaxMicroseconds => _max;
@@ -27,7 +33,19 @@ internal sealed class AdaptiveSpin(int maxMicroseconds)
     public SpinPolicy Begin() => new((++_waits & 63) == 0 ? _max : _budget);
 
     /// <summary>Reports how the wait begun by <see cref="Begin"/> ended: the event came while spinning, or not.</summary>
-    public void End(bool whileSpinning) => _budget = whileSpinning ? _max : _budget / 2;
+    public void End(bool whileSpinning)
+    {
+        if (whileSpinning)
+        {
+            _budget = _max;
+            _misses = 0;
+        }
+        else if (++_misses >= MissesToHalve)
+        {
+            _budget /= 2;
+            _misses = 0;
+        }
+    }
 }
 
 /// <summary>
