@@ -50,7 +50,6 @@ public sealed class TpmifBackend : IDisposable
     volatile bool _busy;
     volatile bool _peerGone;
     volatile SharedRing? _currentRing;
-    AdaptiveSpin? _spin;
     int _connections;
 
     public string Uuid { get; }
@@ -186,7 +185,7 @@ public sealed class TpmifBackend : IDisposable
         try
         {
             long lastCheck = Stopwatch.GetTimestamp();
-            var adaptive = _spin ??= new AdaptiveSpin(SpinMicroseconds);
+            var adaptive = new AdaptiveSpin(SpinMicroseconds); // per connection: a new peer starts from the full budget
             var spin = SpinPolicy.None;
             bool spinning = false;
             uint control = ring.ControlKicks;
