@@ -188,14 +188,24 @@ public sealed class TpmifBackend : IDisposable
             var adaptive = new AdaptiveSpin(SpinMicroseconds); // per connection: a new peer starts from the full budget
             var spin = SpinPolicy.None;
             bool spinning = false;
-            uint control = ring.ControlKicks;
-            // A frontend that closed between its Initialised and now kicked before we were looking.
-            if (!FrontendStillConnected(reference)) return false;
+            // The frontend announces key changes (e.g. Closing) on the control doorbell, whatever state the page
+            // is in. Both counters are read before the page and before any wait, so a kick that lands while we
+            // execute a request is seen at the next turn instead of being absorbed into `seen`. The first turn
+            // also catches a frontend that closed between its Initialised and now (it kicked before we looked).
+            uint control = ring.ControlKicks - 1;
+            bool look = false;
             while (!ct.IsCancellationRequested && !_peerGone)
             {
                 uint seen = ring.FrontKicks;
+                uint c = ring.ControlKicks;
+                if (c != control || look)
+                {
+                    control = c;
+                    look = false;
+                    lastCheck = Stopwatch.GetTimestamp();
+                    if (!FrontendStillConnected(reference)) return false;
+                }
                 var header = ring.ReadHeader();
-                bool look = false;
                 switch (header.State)
                 {
                     case TpmifState.Submit:
@@ -203,6 +213,8 @@ public sealed class TpmifBackend : IDisposable
                         if (!Process(ring, header)) return true;
                         spin = adaptive.Begin();
                         spinning = true;
+                        // A frontend that never stops sending still gets its keys re-read now and then.
+                        look = Stopwatch.GetElapsedTime(lastCheck).TotalMilliseconds >= LivenessIntervalMs;
                         break;
                     case TpmifState.Cancel:
                         // Mini-OS tpmback: a cancel while no request is held is acknowledged with IDLE.
@@ -216,19 +228,9 @@ public sealed class TpmifBackend : IDisposable
                         ring.WaitFrontKick(seen, LivenessIntervalMs);
                         // Woken with no request to serve: a timeout, a nudge or a kick announcing a key change
                         // (the frontend kicks after writing Closing), so look at the frontend's keys.
-                        look = ring.State is not (TpmifState.Submit or TpmifState.Cancel);
+                        look = ring.State is not (TpmifState.Submit or TpmifState.Cancel)
+                            || Stopwatch.GetElapsedTime(lastCheck).TotalMilliseconds >= LivenessIntervalMs;
                         break;
-                }
-                if (ring.ControlKicks != control)
-                {
-                    // The frontend announced a key change (e.g. Closing), whatever state the page is in.
-                    control = ring.ControlKicks;
-                    look = true;
-                }
-                if (look || Stopwatch.GetElapsedTime(lastCheck).TotalMilliseconds >= LivenessIntervalMs)
-                {
-                    lastCheck = Stopwatch.GetTimestamp();
-                    if (!FrontendStillConnected(reference)) return false;
                 }
             }
             return false;
