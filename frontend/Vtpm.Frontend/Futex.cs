@@ -30,13 +30,14 @@ internal static unsafe partial class Futex
     private static partial long Syscall(long number, uint* address, int op, uint value, Timespec* timeout, nint address2, uint value3);
 
     /// <summary>
-    /// Sleeps while <c>*address == expected</c>, at most <paramref name="timeoutMs"/> ms. Returns at once if the
-    /// word already differs (EAGAIN); spurious wake-ups are possible, so callers re-check their condition.
+    /// Sleeps while <c>*address == expected</c>, at most <paramref name="timeoutMs"/> ms (<see cref="Timeout.Infinite"/>:
+    /// no limit). Returns at once if the word already differs (EAGAIN); spurious wake-ups are possible, so
+    /// callers re-check their condition.
     /// </summary>
     public static void Wait(uint* address, uint expected, int timeoutMs)
     {
         var ts = new Timespec { Seconds = timeoutMs / 1000, Nanoseconds = timeoutMs % 1000 * 1_000_000L };
-        _ = Syscall(SysFutex, address, FutexWait, expected, &ts, 0, 0);
+        _ = Syscall(SysFutex, address, FutexWait, expected, timeoutMs == Timeout.Infinite ? null : &ts, 0, 0);
     }
 
     /// <summary>Wakes every waiter on <paramref name="address"/>.</summary>

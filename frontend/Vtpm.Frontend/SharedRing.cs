@@ -1,5 +1,4 @@
 using System.Buffers.Binary;
-using System.IO.MemoryMappedFiles;
 using System.Runtime.CompilerServices;
 
 namespace Vtpm.Frontend;
@@ -18,17 +17,23 @@ public enum TpmifState : byte
 }
 
 /// <summary>
-/// The granted pages of one tpmif connection, as a file under /dev/shm mapped by both processes
-/// (the stand-in for a Xen grant). File layout, in 4096-byte pages:
+/// The granted pages of one tpmif connection: a sealed memfd created by the frontend and mapped by both
+/// processes (the stand-in for a Xen grant). Layout, in 4096-byte pages:
 /// <list type="bullet">
 /// <item>page 0: <c>struct tpmif_shared_page</c> — u32 length (native order), u8 state, u8 locality, u8 pad,
 /// u8 nr_extra_pages, u32 extra_pages[nr_extra_pages] (page references), then data;</item>
 /// <item>pages 1 … RingPages−1: extra pages, referenced by their index in the file, whose content continues
 /// the data area as if they followed page 0 (tpmif.h);</item>
-/// <item>page RingPages: the doorbells (event channels): u32 frontend→backend kick counter at 0, u32
-/// backend→frontend kick counter at 64, u32 frontend→backend cancel counter at 128, u32 "my keys changed"
-/// counter at 192 (a Xenstore watch firing, so a side closing is noticed without polling the store).</item>
+/// <item>page RingPages: the doorbells (event channels), each a u32 kick counter followed by a u32 sleeper
+/// count: frontend→backend kick at 0, backend→frontend kick at 64, frontend→backend cancel at 128, "my keys
+/// changed" at 192 (a Xenstore watch firing, so a side closing is noticed without polling the store).</item>
 /// </list>
+/// Why a sealed memfd and not a file in /dev/shm: a peer that can ftruncate a mapped file makes the other
+/// side's next access to the mapping raise SIGBUS, which kills a .NET process. The frontend creates the
+/// memory with memfd_create(MFD_CLOEXEC | MFD_ALLOW_SEALING), sizes it and adds F_SEAL_SHRINK | F_SEAL_GROW |
+/// F_SEAL_SEAL before publishing it, so nobody (the frontend included) can change its size again; the backend
+/// maps it only after checking those seals and the exact size on its own descriptor. The memory has no name
+/// in any file system: it disappears with the last mapping, so nothing can be left behind.
 /// Every access through this class is a single read or write; protocol code copies what it needs out once.
 /// </summary>
 public sealed unsafe class SharedRing : IDisposable
@@ -39,30 +44,39 @@ public sealed unsafe class SharedRing : IDisposable
     /// <summary>Largest number of extra pages a ring may have (limits the mapping a peer can ask us to take).</summary>
     public const int MaxExtraPages = 15;
 
-    /// <summary>Name prefix of ring files: backends only accept (and only clean up) files named like this in /dev/shm.</summary>
+    /// <summary>Name prefix of ring memfds (shown as /memfd:vtpm-tpmif-… in /proc/PID/maps and /proc/PID/fd).</summary>
     public const string FilePrefix = "vtpm-tpmif-";
+
+    /// <summary>Where ring files lived before rings were memfds; nothing is created there any more.</summary>
     public const string ShmDirectory = "/dev/shm";
+
+    /// <summary>The seals a backend requires before it maps a ring.</summary>
+    public const int RequiredSeals = Libc.FSealShrink | Libc.FSealGrow | Libc.FSealSeal;
 
     const int FrontKickOffset = 0, BackKickOffset = 64, CancelKickOffset = 128, ControlKickOffset = 192;
 
-    readonly MemoryMappedFile _file;
-    readonly MemoryMappedViewAccessor _view;
     byte* _base;
+    readonly nuint _length;
+    readonly object _gate = new(); // orders nudges (any thread) against Dispose's munmap
+    int _fd;
     int _disposed;
 
     /// <summary>Ring pages (page 0 plus extra pages); the doorbell page follows them.</summary>
     public int RingPages { get; }
 
-    public string Path { get; }
+    /// <summary>The frontend's descriptor of the memfd (published as ring-ref), −1 once closed or on the backend.</summary>
+    public int Descriptor => Volatile.Read(ref _fd);
 
-    SharedRing(string path, MemoryMappedFile file, int ringPages)
+    /// <summary>The memfd's inode number: identifies this ring in log lines and rejection lists.</summary>
+    public ulong Inode { get; }
+
+    SharedRing(byte* mapping, nuint length, int ringPages, int fd, ulong inode)
     {
-        Path = path;
-        _file = file;
+        _base = mapping;
+        _length = length;
         RingPages = ringPages;
-        _view = file.CreateViewAccessor(0, (long)(ringPages + 1) * PageSize, MemoryMappedFileAccess.ReadWrite);
-        _view.SafeMemoryMappedViewHandle.AcquirePointer(ref _base);
-        _base += _view.PointerOffset;
+        _fd = fd;
+        Inode = inode;
     }
 
     /// <summary>File size for a ring of <paramref name="ringPages"/> pages (plus the doorbell page).</summary>
@@ -71,71 +85,118 @@ public sealed unsafe class SharedRing : IDisposable
     /// <summary>Data capacity of a request that grants <paramref name="extraPages"/> extra pages.</summary>
     public static int Capacity(int extraPages) => PageSize - HeaderSize - 4 * extraPages + extraPages * PageSize;
 
-    /// <summary>Frontend: creates (zeroed, mode 0600) and maps a new ring file. A zeroed page is IDLE.</summary>
-    public static SharedRing Create(string path, int ringPages)
+    /// <summary>
+    /// Frontend: creates a sealed memfd named <c>vtpm-tpmif-<paramref name="label"/></c> of
+    /// <see cref="FileSize"/> bytes (zeroed: a zeroed page is IDLE) and maps it. The descriptor stays open
+    /// (<see cref="Descriptor"/>) until <see cref="CloseDescriptor"/>, so the backend can open it.
+    /// </summary>
+    /// <exception cref="IOException">A system call failed.</exception>
+    public static SharedRing Create(int ringPages, string label)
     {
         if (ringPages is < 1 or > MaxExtraPages + 1) throw new ArgumentOutOfRangeException(nameof(ringPages));
-        var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.ReadWrite, Share = FileShare.ReadWrite };
-        if (!OperatingSystem.IsWindows()) options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
-        var fs = new FileStream(path, options);
+        int fd = Libc.MemfdCreate(FilePrefix + label, Libc.MfdCloexec | Libc.MfdAllowSealing);
+        if (fd < 0) throw new IOException($"memfd_create: {Libc.LastError()}");
         try
         {
-            fs.SetLength(FileSize(ringPages));
-            var mmf = MemoryMappedFile.CreateFromFile(fs, null, 0, MemoryMappedFileAccess.ReadWrite, HandleInheritability.None, leaveOpen: false);
-            return new SharedRing(path, mmf, ringPages);
+            long size = FileSize(ringPages);
+            if (Libc.Ftruncate(fd, size) != 0) throw new IOException($"ftruncate: {Libc.LastError()}");
+            if (Libc.Fcntl(fd, Libc.FAddSeals, RequiredSeals) != 0) throw new IOException($"F_ADD_SEALS: {Libc.LastError()}");
+            Libc.Statx st;
+            if (Libc.StatxCall(fd, "", Libc.AtEmptyPath, Libc.StatxIno, &st) != 0) throw new IOException($"statx: {Libc.LastError()}");
+            return new SharedRing(Map(fd, size), (nuint)size, ringPages, fd, st.Inode);
         }
         catch
         {
-            fs.Dispose();
-            File.Delete(path);
+            _ = Libc.Close(fd);
             throw;
         }
     }
 
     /// <summary>
-    /// Backend: maps a ring file the frontend published. The path must name a regular file (no link) directly
-    /// in /dev/shm with the ring prefix, and its size must match <paramref name="ringPages"/> exactly.
+    /// Backend: maps the ring a frontend published as descriptor <paramref name="fd"/> of process
+    /// <paramref name="identity"/> ("pid:starttime", the frontend's registered owner) by opening
+    /// /proc/PID/fd/FD. Refused unless the owner is that very process (before and after the open), the
+    /// descriptor names a regular file, the file we opened is the one we checked, it carries the seals
+    /// F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL and no write seal (only a memfd can), and its size is exactly
+    /// <see cref="FileSize"/>(<paramref name="ringPages"/>). So its size can never change under our mapping.
     /// </summary>
-    /// <exception cref="InvalidDataException">The reference does not name an acceptable ring.</exception>
-    public static SharedRing Open(string path, int ringPages)
+    /// <exception cref="InvalidDataException">The reference does not name an acceptable ring (the message says why).</exception>
+    public static SharedRing Open(string identity, int fd, int ringPages)
     {
-        if (!IsAcceptablePath(path)) throw new InvalidDataException($"ring-ref '{path}' is not a {ShmDirectory}/{FilePrefix}* file");
         if (ringPages is < 1 or > MaxExtraPages + 1) throw new InvalidDataException($"ring-pages {ringPages} outside 1..{MaxExtraPages + 1}");
-        var info = new FileInfo(path);
-        if (!info.Exists || info.LinkTarget is not null) throw new InvalidDataException($"ring-ref '{path}' is not a regular file");
-        var fs = new FileStream(path, FileMode.Open, FileAccess.ReadWrite, FileShare.ReadWrite);
+        var parts = identity.Split(':');
+        if (parts.Length != 2 || !int.TryParse(parts[0], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int pid) || pid <= 0)
+            throw new InvalidDataException($"frontend pid key '{identity}' is not pid:starttime");
+        if (fd < 0) throw new InvalidDataException($"ring-ref {fd} is not a descriptor number");
+        if (!ProcessIdentity.IsRunning(identity)) throw new InvalidDataException($"frontend process {identity} is not running");
+        string link = $"/proc/{pid}/fd/{fd}";
+        long size = FileSize(ringPages);
+        Libc.Statx before;
+        if (Libc.StatxCall(Libc.AtFdcwd, link, 0, Libc.StatxType | Libc.StatxIno | Libc.StatxSize, &before) != 0)
+            throw new InvalidDataException($"{link}: {Libc.LastError()}");
+        if ((before.Mode & Libc.SIfmt) != Libc.SIfreg)
+            throw new InvalidDataException($"{link} ({Target(link)}) is not a regular file (mode 0{Convert.ToString(before.Mode, 8)})");
+        // O_NONBLOCK | O_NOCTTY: even if the descriptor were swapped for a FIFO or a terminal after the check,
+        // the open neither blocks nor takes a controlling terminal; the checks on our own descriptor follow.
+        int own = Libc.Open(link, Libc.ORdwr | Libc.OCloexec | Libc.ONoctty | Libc.ONonblock);
+        if (own < 0) throw new InvalidDataException($"cannot open {link}: {Libc.LastError()}");
         try
         {
-            if (fs.Length != FileSize(ringPages)) throw new InvalidDataException($"ring file is {fs.Length} bytes, expected {FileSize(ringPages)}");
-            var mmf = MemoryMappedFile.CreateFromFile(fs, null, 0, MemoryMappedFileAccess.ReadWrite, HandleInheritability.None, leaveOpen: false);
-            return new SharedRing(path, mmf, ringPages);
+            Libc.Statx st;
+            if (Libc.StatxCall(own, "", Libc.AtEmptyPath, Libc.StatxType | Libc.StatxIno | Libc.StatxSize, &st) != 0)
+                throw new InvalidDataException($"statx of {link}: {Libc.LastError()}");
+            if ((st.Mode & Libc.SIfmt) != Libc.SIfreg || st.Inode != before.Inode)
+                throw new InvalidDataException($"{link} changed while it was being opened");
+            if (!ProcessIdentity.IsRunning(identity))
+                throw new InvalidDataException($"frontend process {identity} exited while its ring was being opened");
+            int seals = Libc.Fcntl(own, Libc.FGetSeals, 0);
+            if (seals < 0)
+                throw new InvalidDataException($"{link} ({Target(link)}) is not a sealable memfd: F_GET_SEALS: {Libc.LastError()}");
+            if ((seals & RequiredSeals) != RequiredSeals)
+                throw new InvalidDataException($"{link} ({Target(link)}) is not sealed against resizing (seals 0x{seals:x}, need F_SEAL_SHRINK|F_SEAL_GROW|F_SEAL_SEAL = 0x{RequiredSeals:x})");
+            if ((seals & (Libc.FSealWrite | Libc.FSealFutureWrite)) != 0)
+                throw new InvalidDataException($"{link} is sealed against writing (seals 0x{seals:x})");
+            if ((long)st.Size != size)
+                throw new InvalidDataException($"ring is {st.Size} bytes, expected {size} for {ringPages} ring pages");
+            return new SharedRing(Map(own, size), (nuint)size, ringPages, -1, st.Inode);
         }
-        catch
+        finally
         {
-            fs.Dispose();
-            throw;
+            // The mapping keeps the memory; our descriptor is not needed any more.
+            _ = Libc.Close(own);
         }
     }
 
-    /// <summary>True for /dev/shm/vtpm-tpmif-[A-Za-z0-9._-]+ (the only files a backend maps or deletes).</summary>
-    public static bool IsAcceptablePath(string path)
+    /// <summary>The inode behind descriptor <paramref name="fd"/> of process <paramref name="pid"/>, 0 if it cannot be seen.</summary>
+    public static ulong ProbeInode(int pid, int fd)
     {
-        if (System.IO.Path.GetDirectoryName(path) != ShmDirectory) return false;
-        string name = System.IO.Path.GetFileName(path);
-        if (!name.StartsWith(FilePrefix, StringComparison.Ordinal) || name.Length == FilePrefix.Length) return false;
-        foreach (char c in name)
-        {
-            if (!(char.IsAsciiLetterOrDigit(c) || c is '.' or '_' or '-')) return false;
-        }
-        return name is not ("." or "..");
+        if (fd < 0) return 0;
+        Libc.Statx st;
+        return Libc.StatxCall(Libc.AtFdcwd, $"/proc/{pid}/fd/{fd}", 0, Libc.StatxIno, &st) == 0 ? st.Inode : 0;
     }
 
-    /// <summary>Unlinks the file; the mappings stay valid (the pages live until both sides unmap).</summary>
-    public void Unlink()
+    static byte* Map(int fd, long size)
     {
-        try { File.Delete(Path); }
-        catch (IOException) { }
-        catch (UnauthorizedAccessException) { }
+        // MAP_POPULATE: every page is allocated and mapped now, not at first touch in the middle of a request.
+        nint p = Libc.Mmap(0, (nuint)size, Libc.ProtRead | Libc.ProtWrite, Libc.MapShared | Libc.MapPopulate, fd, 0);
+        if (p == -1) throw new IOException($"mmap: {Libc.LastError()}");
+        return (byte*)p;
+    }
+
+    static string Target(string link)
+    {
+        try { return new FileInfo(link).LinkTarget ?? "?"; }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return "?"; }
+    }
+
+    /// <summary>
+    /// Frontend: closes its descriptor once the backend has mapped the ring (or is gone). The mappings stay
+    /// valid; the memory is freed when the last one goes.
+    /// </summary>
+    public void CloseDescriptor()
+    {
+        int fd = Interlocked.Exchange(ref _fd, -1);
+        if (fd >= 0) _ = Libc.Close(fd);
     }
 
     byte* Base => _base != null && Volatile.Read(ref _disposed) == 0 ? _base : throw new ObjectDisposedException(nameof(SharedRing));
@@ -194,30 +255,38 @@ public sealed unsafe class SharedRing : IDisposable
     }
 
     /// <summary>
-    /// Copies between a local buffer and the data area described by <paramref name="refs"/> (validated page
+    /// Copies <paramref name="local"/> into the data area described by <paramref name="refs"/> (validated page
     /// indexes): page 0 from offset 8 + 4n, then each referenced page in order.
     /// </summary>
-    public void CopyData(ReadOnlySpan<uint> refs, Span<byte> local, bool toPage)
+    public void CopyToPages(ReadOnlySpan<uint> refs, ReadOnlySpan<byte> local)
     {
         int offset = HeaderSize + 4 * refs.Length;
-        int done = 0;
         int chunk = Math.Min(local.Length, PageSize - offset);
-        Move(PagePointer(0) + offset, local[..chunk], toPage);
-        done += chunk;
+        local[..chunk].CopyTo(new Span<byte>(PagePointer(0) + offset, chunk));
+        int done = chunk;
         for (int i = 0; done < local.Length; i++)
         {
             if (i >= refs.Length) throw new ArgumentOutOfRangeException(nameof(local), "data exceeds the granted pages");
             chunk = Math.Min(local.Length - done, PageSize);
-            Move(PagePointer((int)refs[i]), local.Slice(done, chunk), toPage);
+            local.Slice(done, chunk).CopyTo(new Span<byte>(PagePointer((int)refs[i]), chunk));
             done += chunk;
         }
     }
 
-    static void Move(byte* page, Span<byte> local, bool toPage)
+    /// <summary>Copies the data area described by <paramref name="refs"/> out into <paramref name="local"/> (its whole length).</summary>
+    public void CopyFromPages(ReadOnlySpan<uint> refs, Span<byte> local)
     {
-        var shared = new Span<byte>(page, local.Length);
-        if (toPage) local.CopyTo(shared);
-        else shared.CopyTo(local);
+        int offset = HeaderSize + 4 * refs.Length;
+        int chunk = Math.Min(local.Length, PageSize - offset);
+        new ReadOnlySpan<byte>(PagePointer(0) + offset, chunk).CopyTo(local);
+        int done = chunk;
+        for (int i = 0; done < local.Length; i++)
+        {
+            if (i >= refs.Length) throw new ArgumentOutOfRangeException(nameof(local), "data exceeds the granted pages");
+            chunk = Math.Min(local.Length - done, PageSize);
+            new ReadOnlySpan<byte>(PagePointer((int)refs[i]), chunk).CopyTo(local.Slice(done, chunk));
+            done += chunk;
+        }
     }
 
     uint* Word(int offset) => (uint*)(Base + (long)RingPages * PageSize + offset);
@@ -226,39 +295,97 @@ public sealed unsafe class SharedRing : IDisposable
     public uint FrontKicks => Volatile.Read(ref *Word(FrontKickOffset));
     public uint BackKicks => Volatile.Read(ref *Word(BackKickOffset));
     public uint CancelKicks => Volatile.Read(ref *Word(CancelKickOffset));
+    public uint ControlKicks => Volatile.Read(ref *Word(ControlKickOffset));
 
     /// <summary>Frontend → backend event: content-free, the backend re-reads the state.</summary>
     public void KickBackend() => Kick(FrontKickOffset);
     public void KickFrontend() => Kick(BackKickOffset);
     public void KickCancel() => Kick(CancelKickOffset);
     public void KickControl() => Kick(ControlKickOffset);
-    public uint ControlKicks => Volatile.Read(ref *Word(ControlKickOffset));
-    public void WaitControlKick(uint seen, int timeoutMs) => Futex.Wait(Word(ControlKickOffset), seen, timeoutMs);
-    public void NudgeControlWaiters() => Futex.WakeAll(Word(ControlKickOffset));
 
+    public void WaitFrontKick(uint seen, int timeoutMs) => Wait(FrontKickOffset, seen, timeoutMs);
+    public void WaitBackKick(uint seen, int timeoutMs) => Wait(BackKickOffset, seen, timeoutMs);
+    public void WaitCancelKick(uint seen, int timeoutMs) => Wait(CancelKickOffset, seen, timeoutMs);
+    public void WaitControlKick(uint seen, int timeoutMs) => Wait(ControlKickOffset, seen, timeoutMs);
+
+    /// <summary>
+    /// Wakes our own side's waiter on a doorbell (a local nudge: re-check the peer, or stop). It bumps the
+    /// counter as a kick does, so a waiter between its last look and FUTEX_WAIT cannot miss it (a wake-up alone
+    /// would be lost there), and always enters the kernel, whatever the sleeper word says: our own wake-ups
+    /// never depend on the peer's honesty. Waiters treat every wake-up as "look again", so the extra count is
+    /// harmless to either side. Safe from any thread at any time, also during or after Dispose (then it does
+    /// nothing): nudges come from watcher threads that may race with teardown.
+    /// </summary>
+    public void NudgeFrontKickWaiters() => Nudge(FrontKickOffset);
+    public void NudgeBackKickWaiters() => Nudge(BackKickOffset);
+    public void NudgeCancelWaiters() => Nudge(CancelKickOffset);
+    public void NudgeControlWaiters() => Nudge(ControlKickOffset);
+
+    void Nudge(int offset)
+    {
+        lock (_gate)
+        {
+            if (_disposed != 0) return;
+            uint* w = Word(offset);
+            Interlocked.Increment(ref *(int*)w);
+            Futex.WakeAll(w);
+        }
+    }
+
+    // A doorbell is two words: the kick counter at offset X and, at X + 4, the number of threads of the
+    // waiting side that are (about to be) asleep on it. The kicker enters the kernel only when that number is
+    // not zero, so a round trip between two awake (spinning) sides costs no system call at all.
+    //
+    // Why no wake-up is lost (Dekker's pattern; both steps are full fences on every architecture .NET runs
+    // on: lock-prefixed instructions on x86, ldaxr/stlxr + dmb on arm64):
+    //   waiter:  sleepers += 1 (Interlocked)  →  FUTEX_WAIT(counter, seen)  →  sleepers -= 1
+    //   kicker:  counter += 1  (Interlocked)  →  read sleepers  →  FUTEX_WAKE if non-zero
+    // If the kicker reads sleepers = 0, its increment precedes the waiter's increment in the single order of
+    // the two atomic operations, so the waiter's FUTEX_WAIT, which starts later, finds counter ≠ seen (the
+    // kernel compares the word under its hash-bucket lock) and returns at once with EAGAIN. Otherwise the
+    // kicker wakes it, or the kernel's comparison fails for the same reason. The waiter reads `seen` before
+    // looking at the ring state, so a kick between that look and the wait is never missed either.
+    //
+    // The sleeper word of a doorbell we wait on is written by us and only read by the peer; a hostile peer that
+    // scribbles on it only decides whether its own kicks wake us (it can delay its own requests, nothing else).
+    // Our waits always end by timeout, by a kick that finds the word non-zero, or by a local nudge (pidfd,
+    // Dispose), which never consults the word.
     void Kick(int offset)
     {
         uint* w = Word(offset);
         Interlocked.Increment(ref *(int*)w);
-        Futex.WakeAll(w);
+        if (Volatile.Read(ref *(int*)Word(offset + 4)) != 0) Futex.WakeAll(w);
     }
 
-    /// <summary>Wakes whoever sleeps on a doorbell without counting a kick (a local nudge: re-check the peer).</summary>
-    public void NudgeFrontKickWaiters() => Futex.WakeAll(Word(FrontKickOffset));
-    public void NudgeBackKickWaiters() => Futex.WakeAll(Word(BackKickOffset));
-    public void NudgeCancelWaiters() => Futex.WakeAll(Word(CancelKickOffset));
+    void Wait(int offset, uint seen, int timeoutMs)
+    {
+        uint* w = Word(offset);
+        int* sleepers = (int*)Word(offset + 4);
+        Interlocked.Increment(ref *sleepers);
+        try
+        {
+            if (Volatile.Read(ref *w) == seen) Futex.Wait(w, seen, timeoutMs);
+        }
+        finally
+        {
+            Interlocked.Decrement(ref *sleepers);
+        }
+    }
 
-    public void WaitFrontKick(uint seen, int timeoutMs) => Futex.Wait(Word(FrontKickOffset), seen, timeoutMs);
-    public void WaitBackKick(uint seen, int timeoutMs) => Futex.Wait(Word(BackKickOffset), seen, timeoutMs);
-    public void WaitCancelKick(uint seen, int timeoutMs) => Futex.Wait(Word(CancelKickOffset), seen, timeoutMs);
-
+    /// <summary>
+    /// Unmaps the ring (and closes the frontend's descriptor). Callers make sure no other thread still reads or
+    /// writes through it (nudges excepted); afterwards every access throws <see cref="ObjectDisposedException"/>.
+    /// </summary>
     public void Dispose()
     {
-        if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
-        _base = null;
-        _view.SafeMemoryMappedViewHandle.ReleasePointer();
-        _view.Dispose();
-        _file.Dispose();
+        lock (_gate)
+        {
+            if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
+            byte* b = _base;
+            _base = null;
+            if (b != null) _ = Libc.Munmap((nint)b, _length);
+        }
+        CloseDescriptor();
     }
 }
 

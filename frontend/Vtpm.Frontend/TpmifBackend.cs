@@ -9,8 +9,12 @@ namespace Vtpm.Frontend;
 /// <summary>What a backend serves: the TPM instance behind the ring.</summary>
 public interface ITpmifDevice
 {
-    /// <summary>Executes one command (or a <see cref="RingPlatform"/> platform command) and returns the response.</summary>
-    byte[] Execute(ReadOnlySpan<byte> command, byte locality);
+    /// <summary>
+    /// Executes one command (or a <see cref="RingPlatform"/> platform command), writes the response at the start
+    /// of <paramref name="response"/> and returns its length. The backend passes a buffer of
+    /// <see cref="TpmifBackend.ResponseBufferSize"/> bytes, larger than any TPM response; the ring path allocates nothing.
+    /// </summary>
+    int Execute(ReadOnlySpan<byte> command, byte locality, Span<byte> response);
 
     /// <summary>The frontend asked to cancel the command being executed.</summary>
     void Cancel();
@@ -28,15 +32,20 @@ public sealed class TpmifBackend : IDisposable
 {
     /// <summary>
     /// How often a waiting side re-reads its peer's keys. Peer death wakes it at once (pidfd + a doorbell
-    /// nudge) and a clean close kicks the doorbell, so this is only a safety net; it keeps an idle ring idle.
+    /// nudge) and a clean close kicks the doorbell, so this is only a safety net (and the fallback where
+    /// pidfd_open is missing); it is the only thing that wakes an idle ring, so it is rare.
     /// </summary>
-    public const int LivenessIntervalMs = 10_000;
+    public const int LivenessIntervalMs = 30_000;
+
+    /// <summary>Size of the buffer a device writes its response into (the largest data area a ring can grant).</summary>
+    public static readonly int ResponseBufferSize = SharedRing.Capacity(SharedRing.MaxExtraPages);
 
     readonly RendezvousStore _store;
     readonly ITpmifDevice _device;
     readonly ILogger _log;
     readonly CancellationTokenSource _stop = new();
     readonly byte[] _request = new byte[SharedRing.Capacity(SharedRing.MaxExtraPages)];
+    readonly byte[] _response = new byte[ResponseBufferSize];
     Thread? _thread;
     volatile bool _busy;
     volatile bool _peerGone;
@@ -54,12 +63,14 @@ public sealed class TpmifBackend : IDisposable
     public XenbusState State { get; private set; } = XenbusState.Initialising;
 
     /// <summary>
-    /// Microseconds to keep polling the state after answering before sleeping on the doorbell: a client that
-    /// sends its next command at once skips a futex wake-up. Idle CPU is unaffected (no command, no polling).
+    /// Most microseconds to keep polling the state after answering before sleeping on the doorbell: a client
+    /// that sends its next command within that time finds the backend awake, and neither side enters the
+    /// kernel (see the doorbell comment in <see cref="SharedRing"/>). Bounded and adaptive
+    /// (<see cref="AdaptiveSpin"/>), so an idle ring sleeps: idle CPU is unaffected (no command, no polling).
     /// </summary>
     public int SpinMicroseconds { get; init; } = DefaultSpinMicroseconds;
 
-    public const int DefaultSpinMicroseconds = 0;
+    public const int DefaultSpinMicroseconds = 50;
 
     public TpmifBackend(RendezvousStore store, ITpmifDevice device, ILogger? log = null, string? uuid = null, int? spinMicroseconds = null)
     {
@@ -80,6 +91,7 @@ public sealed class TpmifBackend : IDisposable
         _store.Create(Side.Backend);
         _store.Write(Side.Backend, "uuid", Uuid);
         _store.Write(Side.Backend, "feature-protocol-v2", "1");
+        _store.Delete(Side.Backend, "ready"); // left by a backend that was killed while connected
         _store.WriteOwner(Side.Backend);
         SetState(XenbusState.InitWait);
         _thread = new Thread(Run) { IsBackground = true, Name = "tpmback " + _store.Name };
@@ -100,28 +112,28 @@ public sealed class TpmifBackend : IDisposable
         {
             var offer = WaitForFrontend(rejected, ct);
             if (offer is null) break;
-            var (path, pages) = offer.Value;
+            var o = offer.Value;
             SharedRing ring;
             try
             {
-                ring = SharedRing.Open(path, pages);
+                ring = SharedRing.Open(o.Identity, o.Descriptor, o.Pages);
             }
-            catch (Exception e) when (e is InvalidDataException or IOException or UnauthorizedAccessException or ArgumentException)
+            catch (Exception e) when (e is InvalidDataException or IOException)
             {
-                _log.LogWarning("tpmback {Name}: refusing ring {Path}: {Error}", _store.Name, path, e.Message);
-                rejected = path;
+                _log.LogWarning("tpmback {Name}: refusing ring-ref '{Ref}' of frontend {Identity}: {Error}", _store.Name, o.Ref, o.Identity, e.Message);
+                rejected = o.Key;
                 continue;
             }
             Interlocked.Increment(ref _connections);
-            _store.Write(Side.Backend, "ready", path);
+            _store.Write(Side.Backend, "ready", o.Ref);
             SetState(XenbusState.Connected);
-            _log.LogInformation("tpmback {Name}: connected to frontend pid {Pid} ({Pages} ring pages)", _store.Name, _store.OwnerPid(Side.Frontend), pages);
+            _log.LogInformation("tpmback {Name}: connected to frontend pid {Pid} ({Pages} ring pages, sealed memfd inode {Inode})", _store.Name, o.Identity, o.Pages, ring.Inode);
             bool violated;
             _peerGone = false;
             using (var watcher = new CancelWatcher(ring, this))
-            using (var peer = _store.OwnerPid(Side.Frontend) is int fp ? new PeerWatch(fp, () => { _peerGone = true; ring.NudgeFrontKickWaiters(); }) : null)
+            using (var peer = new PeerWatch(o.Pid, () => { _peerGone = true; ring.NudgeFrontKickWaiters(); }))
             {
-                violated = Serve(ring, ct);
+                violated = Serve(ring, o.Ref, ct);
             }
             _store.WriteState(Side.Backend, XenbusState.Closing);
             ring.KickControl(); // like a Xenstore watch firing: the frontend re-reads our state now
@@ -130,77 +142,79 @@ public sealed class TpmifBackend : IDisposable
             if (violated)
             {
                 Violations++;
-                rejected = path;
+                rejected = o.Key;
             }
             SetState(XenbusState.Closing);
             _store.Delete(Side.Backend, "ready");
-            if (!_store.IsAlive(Side.Frontend)) DeleteStaleRing(path);
             SetState(XenbusState.Closed);
             _log.LogInformation("tpmback {Name}: frontend disconnected{Why}; waiting for a new one", _store.Name, violated ? " (protocol violation)" : "");
             if (!ct.IsCancellationRequested) SetState(XenbusState.InitWait);
         }
     }
 
-    /// <summary>Polls the frontend's keys until it offers a ring (state Initialised). Null when stopping.</summary>
-    (string Path, int Pages)? WaitForFrontend(string? rejected, CancellationToken ct)
+    /// <summary>A frontend's published ring: its ring-ref (a descriptor number of the frontend process), its pages.</summary>
+    readonly record struct Offer(string Identity, int Pid, string Ref, int Descriptor, int Pages, string Key);
+
+    /// <summary>
+    /// Polls the frontend's keys until it offers a ring (state Initialised) other than the one refused last.
+    /// A refused ring is recognised by owner, descriptor and inode (descriptor numbers are reused). Null when stopping.
+    /// </summary>
+    Offer? WaitForFrontend(string? rejected, CancellationToken ct)
     {
-        string? cleaned = null;
         while (!ct.WaitHandle.WaitOne(100))
         {
-            bool alive = _store.IsAlive(Side.Frontend);
-            string? path = _store.Read(Side.Frontend, "ring-ref");
-            if (!alive)
-            {
-                // A frontend killed before the connection completed leaves its ring file: remove it once.
-                if (path is not null && path != cleaned)
-                {
-                    DeleteStaleRing(path);
-                    cleaned = path;
-                }
-                continue;
-            }
             if (_store.ReadState(Side.Frontend) != XenbusState.Initialised) continue;
-            if (path is null || path == rejected) continue;
+            if (_store.Read(Side.Frontend, "pid") is not { } identity || !ProcessIdentity.IsRunning(identity)) continue;
+            if (_store.Read(Side.Frontend, "ring-ref") is not { } reference) continue;
             if (_store.Read(Side.Frontend, "feature-protocol-v2") != "1") continue;
             if (_store.Read(Side.Frontend, "event-channel") != "futex") continue;
             if (!int.TryParse(_store.Read(Side.Frontend, "ring-pages"), NumberStyles.None, CultureInfo.InvariantCulture, out int pages)) continue;
-            return (path, pages);
+            int pid = int.Parse(identity.Split(':')[0], NumberStyles.None, CultureInfo.InvariantCulture);
+            int fd = int.TryParse(reference, NumberStyles.None, CultureInfo.InvariantCulture, out int n) ? n : -1;
+            string key = $"{identity}/{reference}/{SharedRing.ProbeInode(pid, fd)}";
+            if (key == rejected) continue;
+            return new Offer(identity, pid, reference, fd, pages, key);
         }
         return null;
     }
 
-    static void DeleteStaleRing(string path)
-    {
-        if (!SharedRing.IsAcceptablePath(path)) return;
-        try
-        {
-            if (new FileInfo(path) is { Exists: true, LinkTarget: null }) File.Delete(path);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-        }
-    }
-
     /// <summary>Serves requests until the frontend leaves or misbehaves; true on a protocol violation.</summary>
-    bool Serve(SharedRing ring, CancellationToken ct)
+    bool Serve(SharedRing ring, string reference, CancellationToken ct)
     {
         _currentRing = ring;
         try
         {
             long lastCheck = Stopwatch.GetTimestamp();
-            long spinTicks = SpinMicroseconds * Stopwatch.Frequency / 1_000_000;
-            long spinUntil = 0;
-            uint control = ring.ControlKicks;
+            var adaptive = new AdaptiveSpin(SpinMicroseconds); // per connection: a new peer starts from the full budget
+            var spin = SpinPolicy.None;
+            bool spinning = false;
+            // The frontend announces key changes (e.g. Closing) on the control doorbell, whatever state the page
+            // is in. Both counters are read before the page and before any wait, so a kick that lands while we
+            // execute a request is seen at the next turn instead of being absorbed into `seen`. The first turn
+            // also catches a frontend that closed between its Initialised and now (it kicked before we looked).
+            uint control = ring.ControlKicks - 1;
+            bool look = false;
             while (!ct.IsCancellationRequested && !_peerGone)
             {
                 uint seen = ring.FrontKicks;
+                uint c = ring.ControlKicks;
+                if (c != control || look)
+                {
+                    control = c;
+                    look = false;
+                    lastCheck = Stopwatch.GetTimestamp();
+                    if (!FrontendStillConnected(reference)) return false;
+                }
                 var header = ring.ReadHeader();
-                bool look = false;
                 switch (header.State)
                 {
                     case TpmifState.Submit:
+                        if (spinning) adaptive.End(whileSpinning: true);
                         if (!Process(ring, header)) return true;
-                        spinUntil = Stopwatch.GetTimestamp() + spinTicks;
+                        spin = adaptive.Begin();
+                        spinning = true;
+                        // A frontend that never stops sending still gets its keys re-read now and then.
+                        look = Stopwatch.GetElapsedTime(lastCheck).TotalMilliseconds >= LivenessIntervalMs;
                         break;
                     case TpmifState.Cancel:
                         // Mini-OS tpmback: a cancel while no request is held is acknowledged with IDLE.
@@ -208,27 +222,15 @@ public sealed class TpmifBackend : IDisposable
                         ring.KickFrontend();
                         break;
                     default:
-                        if (Stopwatch.GetTimestamp() < spinUntil)
-                        {
-                            Thread.SpinWait(20);
-                            continue;
-                        }
+                        if (spinning && spin.Pause()) continue;
+                        if (spinning) adaptive.End(whileSpinning: false);
+                        spinning = false;
                         ring.WaitFrontKick(seen, LivenessIntervalMs);
                         // Woken with no request to serve: a timeout, a nudge or a kick announcing a key change
                         // (the frontend kicks after writing Closing), so look at the frontend's keys.
-                        look = ring.State is not (TpmifState.Submit or TpmifState.Cancel);
+                        look = ring.State is not (TpmifState.Submit or TpmifState.Cancel)
+                            || Stopwatch.GetElapsedTime(lastCheck).TotalMilliseconds >= LivenessIntervalMs;
                         break;
-                }
-                if (ring.ControlKicks != control)
-                {
-                    // The frontend announced a key change (e.g. Closing), whatever state the page is in.
-                    control = ring.ControlKicks;
-                    look = true;
-                }
-                if (look || Stopwatch.GetElapsedTime(lastCheck).TotalMilliseconds >= LivenessIntervalMs)
-                {
-                    lastCheck = Stopwatch.GetTimestamp();
-                    if (!FrontendStillConnected(ring)) return false;
                 }
             }
             return false;
@@ -239,12 +241,12 @@ public sealed class TpmifBackend : IDisposable
         }
     }
 
-    bool FrontendStillConnected(SharedRing ring)
+    bool FrontendStillConnected(string reference)
     {
         if (_peerGone || !_store.IsAlive(Side.Frontend)) return false;
         var s = _store.ReadState(Side.Frontend);
         if (s is not (XenbusState.Initialised or XenbusState.Connected)) return false;
-        return _store.Read(Side.Frontend, "ring-ref") is not { } r || r == ring.Path;
+        return _store.Read(Side.Frontend, "ring-ref") is not { } r || r == reference;
     }
 
     /// <summary>One request from a header copy; false if the frontend broke the protocol.</summary>
@@ -273,30 +275,31 @@ public sealed class TpmifBackend : IDisposable
             return false;
         }
         var command = _request.AsSpan(0, (int)header.Length);
-        ring.CopyData(refs, command, toPage: false);
-        byte[] response;
+        ring.CopyFromPages(refs, command);
+        int n;
         _busy = true;
         try
         {
-            response = _device.Execute(command, header.Locality);
+            n = _device.Execute(command, header.Locality, _response);
+            if (n is < TpmError.Size || n > _response.Length) throw new InvalidOperationException($"the device returned a {n}-byte response");
         }
         catch (Exception e)
         {
             _log.LogError(e, "tpmback {Name}: the device failed on a request", _store.Name);
-            response = RingPlatform.Error(TpmRc.Failure);
+            n = TpmError.Write(_response, TpmRc.Failure);
         }
         finally
         {
             _busy = false;
         }
-        if (response.Length > capacity)
+        if (n > capacity)
         {
             // Mini-OS never answers here and the frontend hangs; answer an error that fits instead.
-            _log.LogWarning("tpmback {Name}: {Length}-byte response does not fit the {Capacity} bytes granted", _store.Name, response.Length, capacity);
-            response = RingPlatform.Error(TpmRc.Size);
+            _log.LogWarning("tpmback {Name}: {Length}-byte response does not fit the {Capacity} bytes granted", _store.Name, n, capacity);
+            n = TpmError.Write(_response, TpmRc.Size);
         }
-        ring.CopyData(refs, response, toPage: true);
-        ring.WriteLength((uint)response.Length);
+        ring.CopyToPages(refs, _response.AsSpan(0, n));
+        ring.WriteLength((uint)n);
         ring.SetState(TpmifState.Finish);
         ring.KickFrontend();
         return true;
@@ -323,7 +326,9 @@ public sealed class TpmifBackend : IDisposable
             uint seen = _ring.CancelKicks;
             while (!_stop)
             {
-                _ring.WaitCancelKick(seen, LivenessIntervalMs);
+                // No timeout: Dispose's nudge cannot be lost (it bumps the counter), and an idle ring should
+                // not wake this thread at all.
+                _ring.WaitCancelKick(seen, Timeout.Infinite);
                 if (_stop) break;
                 uint now = _ring.CancelKicks;
                 if (now == seen) continue;

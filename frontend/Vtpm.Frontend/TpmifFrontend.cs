@@ -8,9 +8,10 @@ namespace Vtpm.Frontend;
 
 /// <summary>
 /// tpmfront: the client half of a tpmif device. A link thread runs the Xenbus handshake (Initialising →
-/// create and publish the ring → Initialised → backend Connected with ready = our ring → Connected), unlinks the
-/// ring file once both sides have it mapped (so nothing is left in /dev/shm whoever dies later), watches the
-/// backend and reconnects with a fresh ring when a backend comes back. <see cref="Transact"/> submits one
+/// create a sealed memfd ring and publish its descriptor → Initialised → backend Connected with ready = our
+/// ring-ref → Connected), closes its descriptor once both sides have the ring mapped (the memory then lives only
+/// in the two mappings, so nothing is left behind whoever dies later), watches the backend and reconnects with a
+/// fresh ring when a backend comes back. <see cref="Transact(ReadOnlySpan{byte}, Span{byte}, byte)"/> submits one
 /// request at a time; it never hangs on a dead backend and never throws for link problems: the caller gets a
 /// TPM error response (TPM_RC_FAILURE: no backend / backend lost; TPM_RC_CANCELED: the backend answered IDLE).
 /// </summary>
@@ -20,11 +21,13 @@ public sealed class TpmifFrontend : IDisposable
     readonly ILogger _log;
     readonly int _extraPages;
     readonly object _tx = new();
+    readonly object _teardown = new();
     readonly CancellationTokenSource _stop = new();
     readonly ManualResetEventSlim _connectedEvent = new(false);
     readonly byte[] _response;
     Thread? _thread;
     SharedRing? _ring;
+    AdaptiveSpin? _spin;
     volatile bool _connected;
     volatile bool _inFlight;
     volatile SharedRing? _currentRing;
@@ -45,8 +48,15 @@ public sealed class TpmifFrontend : IDisposable
     /// <summary>The backend's vTPM UUID (Xenstore key uuid) once connected.</summary>
     public string? BackendUuid { get; private set; }
 
-    /// <summary>Microseconds to poll the state before sleeping on the doorbell (0 = always sleep).</summary>
-    public int SpinMicroseconds { get; init; }
+    /// <summary>
+    /// Most microseconds to poll the state for the answer before sleeping on the doorbell (0 = always sleep).
+    /// Most commands are answered within that time, so neither side enters the kernel; a long command (key
+    /// generation) costs this much CPU once, then sleeps. The budget adapts (<see cref="AdaptiveSpin"/>): on a
+    /// machine where the backend cannot run while we spin, it drops to zero. An idle ring never spins.
+    /// </summary>
+    public int SpinMicroseconds { get; init; } = DefaultSpinMicroseconds;
+
+    public const int DefaultSpinMicroseconds = 50;
 
     public TpmifFrontend(RendezvousStore store, ILogger? log = null, int extraPages = 1)
     {
@@ -63,7 +73,6 @@ public sealed class TpmifFrontend : IDisposable
     {
         if (_store.IsAlive(Side.Frontend) && _store.OwnerPid(Side.Frontend) != Environment.ProcessId)
             throw new InvalidOperationException($"device {_store.Name} in {_store.Root} already has a running frontend (pid {_store.OwnerPid(Side.Frontend)})");
-        CleanStaleRings();
         _store.Create(Side.Frontend);
         _store.Delete(Side.Frontend, "ring-ref");
         _store.WriteOwner(Side.Frontend);
@@ -74,30 +83,6 @@ public sealed class TpmifFrontend : IDisposable
 
     /// <summary>Waits until the ring is connected; false on timeout.</summary>
     public bool WaitConnected(TimeSpan timeout) => _connectedEvent.Wait(timeout);
-
-    string RingPath(int generation) =>
-        Path.Combine(SharedRing.ShmDirectory, $"{SharedRing.FilePrefix}{_store.Name}-{Environment.ProcessId}-{generation}");
-
-    /// <summary>Ring files of this device left by frontends that died before their backend connected.</summary>
-    void CleanStaleRings()
-    {
-        string prefix = $"{SharedRing.FilePrefix}{_store.Name}-";
-        try
-        {
-            foreach (var f in Directory.EnumerateFiles(SharedRing.ShmDirectory, prefix + "*"))
-            {
-                var rest = Path.GetFileName(f)[prefix.Length..].Split('-');
-                if (rest.Length == 2 && int.TryParse(rest[0], NumberStyles.None, CultureInfo.InvariantCulture, out int pid)
-                    && ProcessIdentity.Of(pid) is null)
-                {
-                    File.Delete(f);
-                }
-            }
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-        }
-    }
 
     void Run()
     {
@@ -112,18 +97,19 @@ public sealed class TpmifFrontend : IDisposable
                 if (ct.WaitHandle.WaitOne(50)) return;
             }
             int generation = ++_generation;
-            string path = RingPath(generation);
             SharedRing ring;
             try
             {
-                ring = SharedRing.Create(path, _extraPages + 1);
+                ring = SharedRing.Create(_extraPages + 1, $"{_store.Name}-{generation}");
             }
             catch (IOException e)
             {
-                _log.LogError("tpmfront {Name}: cannot create {Path}: {Error}", _store.Name, path, e.Message);
+                _log.LogError("tpmfront {Name}: cannot create the ring: {Error}", _store.Name, e.Message);
                 if (ct.WaitHandle.WaitOne(1000)) return;
                 continue;
             }
+            // ring-ref: our descriptor of the sealed memfd; the backend opens /proc/OUR_PID/fd/N (our pid key).
+            string path = ring.Descriptor.ToString(CultureInfo.InvariantCulture);
             _store.Write(Side.Frontend, "ring-ref", path);
             _store.Write(Side.Frontend, "ring-pages", (_extraPages + 1).ToString(CultureInfo.InvariantCulture));
             _store.Write(Side.Frontend, "event-channel", "futex");
@@ -141,7 +127,7 @@ public sealed class TpmifFrontend : IDisposable
                     break;
                 }
             }
-            ring.Unlink(); // both sides hold it now (or the backend is gone): the file itself is no longer needed
+            ring.CloseDescriptor(); // both sides have it mapped now (or the backend is gone): nothing else refers to it
             if (!ok)
             {
                 _store.Delete(Side.Frontend, "ring-ref");
@@ -150,6 +136,7 @@ public sealed class TpmifFrontend : IDisposable
             }
             BackendUuid = _store.Read(Side.Backend, "uuid");
             lock (_tx)
+            lock (_teardown)
             {
                 _ring = ring;
                 _connected = true;
@@ -166,14 +153,16 @@ public sealed class TpmifFrontend : IDisposable
                 _currentRing = ring;
                 while (!ct.IsCancellationRequested && _connected)
                 {
+                    // The counter first, then the keys, then the wait: a backend that closed at any point
+                    // since (even before this loop started) has either changed the keys we read or the counter.
                     uint seen = ring.ControlKicks;
-                    ring.WaitControlKick(seen, TpmifBackend.LivenessIntervalMs);
-                    if (ct.IsCancellationRequested || !_connected) break;
                     if (!_store.IsAlive(Side.Backend) || _store.ReadState(Side.Backend) != XenbusState.Connected || _store.Read(Side.Backend, "ready") != path)
                     {
                         _connected = false;
                         ring.NudgeBackKickWaiters(); // a Transact waiting on the ring gives up now
+                        break;
                     }
+                    ring.WaitControlKick(seen, TpmifBackend.LivenessIntervalMs);
                 }
                 _currentRing = null;
             }
@@ -183,6 +172,7 @@ public sealed class TpmifFrontend : IDisposable
             _log.LogWarning("tpmfront {Name}: backend lost; reconnecting when one comes back", _store.Name);
             _store.WriteState(Side.Frontend, XenbusState.Closing);
             lock (_tx)
+            lock (_teardown)
             {
                 _ring = null;
                 ring.Dispose();
@@ -193,29 +183,46 @@ public sealed class TpmifFrontend : IDisposable
 
     /// <summary>
     /// Sends one command at <paramref name="locality"/> and returns the response, or an error response when
-    /// the ring cannot deliver it. Commands are serialized (tpmif carries one request at a time).
+    /// the ring cannot deliver it. Commands are serialized (tpmif carries one request at a time). Allocates the
+    /// returned array; the span overload does not.
     /// </summary>
     public byte[] Transact(ReadOnlySpan<byte> command, byte locality = 0)
     {
         lock (_tx)
         {
+            int n = Transact(command, _response, locality);
+            return _response.AsSpan(0, n).ToArray();
+        }
+    }
+
+    /// <summary>
+    /// Sends one command at <paramref name="locality"/> and writes the response (or an error response when the
+    /// ring cannot deliver it) into <paramref name="response"/>; returns its length. A response longer than
+    /// <paramref name="response"/> is replaced by TPM_RC_SIZE: pass <see cref="Capacity"/> bytes to never lose one.
+    /// </summary>
+    /// <exception cref="ArgumentException"><paramref name="response"/> cannot hold a 10-byte error response.</exception>
+    public int Transact(ReadOnlySpan<byte> command, Span<byte> response, byte locality = 0)
+    {
+        if (response.Length < TpmError.Size) throw new ArgumentException("the response buffer must hold at least 10 bytes", nameof(response));
+        lock (_tx)
+        {
             var ring = _ring;
-            if (!_connected || ring is null) return RingPlatform.Error(TpmRc.Failure);
-            if (command.Length > Capacity) return RingPlatform.Error(TpmRc.CommandSize);
+            if (!_connected || ring is null) return TpmError.Write(response, TpmRc.Failure);
+            if (command.Length > Capacity) return TpmError.Write(response, TpmRc.CommandSize);
             Span<uint> refs = stackalloc uint[_extraPages];
             for (int i = 0; i < refs.Length; i++)
             {
                 refs[i] = (uint)(i + 1);
                 ring.WritePageRef(i, refs[i]);
             }
-            ring.CopyData(refs, new Span<byte>(_response, 0, command.Length).Also(command), toPage: true);
+            ring.CopyToPages(refs, command);
             ring.WriteRequestHeader((uint)command.Length, locality, (byte)_extraPages);
             _inFlight = true;
             ring.SetState(TpmifState.Submit);
             ring.KickBackend();
             try
             {
-                return Wait(ring);
+                return Wait(ring, refs, response);
             }
             finally
             {
@@ -224,11 +231,12 @@ public sealed class TpmifFrontend : IDisposable
         }
     }
 
-    byte[] Wait(SharedRing ring)
+    int Wait(SharedRing ring, ReadOnlySpan<uint> refs, Span<byte> response)
     {
-        long start = Stopwatch.GetTimestamp();
-        long lastCheck = start;
-        long spinUntil = start + SpinMicroseconds * Stopwatch.Frequency / 1_000_000;
+        long lastCheck = Stopwatch.GetTimestamp();
+        var adaptive = _spin ??= new AdaptiveSpin(SpinMicroseconds);
+        var spin = adaptive.Begin();
+        bool spinning = true;
         while (true)
         {
             uint seen = ring.BackKicks;
@@ -237,27 +245,27 @@ public sealed class TpmifFrontend : IDisposable
             {
                 case TpmifState.Finish:
                 {
-                    if (header.Length > (uint)Capacity)
+                    if (header.Length > (uint)Capacity || header.Length < TpmError.Size)
                     {
                         _log.LogWarning("tpmfront {Name}: backend answered {Length} bytes (capacity {Capacity}); dropping the link", _store.Name, header.Length, Capacity);
                         _connected = false;
-                        return RingPlatform.Error(TpmRc.Failure);
+                        return TpmError.Write(response, TpmRc.Failure);
                     }
-                    Span<uint> refs = stackalloc uint[_extraPages];
-                    for (int i = 0; i < refs.Length; i++) refs[i] = (uint)(i + 1);
-                    var rsp = new byte[header.Length];
-                    ring.CopyData(refs, rsp, toPage: false);
-                    return rsp;
+                    if (header.Length > (uint)response.Length)
+                    {
+                        _log.LogWarning("tpmfront {Name}: {Length}-byte response does not fit the caller's {Size}-byte buffer", _store.Name, header.Length, response.Length);
+                        return TpmError.Write(response, TpmRc.Size);
+                    }
+                    ring.CopyFromPages(refs, response[..(int)header.Length]);
+                    adaptive.End(spinning);
+                    return (int)header.Length;
                 }
                 case TpmifState.Idle:
                     // Linux xen-tpmfront: IDLE after SUBMIT means the request was cancelled.
-                    return RingPlatform.Error(TpmRc.Canceled);
+                    return TpmError.Write(response, TpmRc.Canceled);
             }
-            if (Stopwatch.GetTimestamp() < spinUntil)
-            {
-                Thread.SpinWait(20);
-                continue;
-            }
+            if (spinning && spin.Pause()) continue;
+            spinning = false;
             ring.WaitBackKick(seen, TpmifBackend.LivenessIntervalMs / 4);
             if (!_connected || Stopwatch.GetElapsedTime(lastCheck).TotalMilliseconds >= TpmifBackend.LivenessIntervalMs / 4)
             {
@@ -266,7 +274,7 @@ public sealed class TpmifFrontend : IDisposable
                 {
                     _connected = false;
                     _log.LogWarning("tpmfront {Name}: backend gone during a command; answering TPM_RC_FAILURE", _store.Name);
-                    return RingPlatform.Error(TpmRc.Failure);
+                    return TpmError.Write(response, TpmRc.Failure);
                 }
             }
         }
@@ -275,20 +283,17 @@ public sealed class TpmifFrontend : IDisposable
     /// <summary>Asks the backend to cancel the command in flight (SUBMIT → CANCEL, then a kick); no-op when idle.</summary>
     public void Cancel()
     {
-        // Not under the transaction lock (it is held for the whole command); the ring stays mapped while
-        // a command is in flight because teardown takes that lock.
-        var ring = _ring;
-        if (ring is null || !_inFlight) return;
-        try
+        // Not under the transaction lock (it is held for the whole command), but under the teardown lock, so
+        // the ring cannot be unmapped while we write to it.
+        lock (_teardown)
         {
+            var ring = _ring;
+            if (ring is null || !_inFlight) return;
             if (ring.TryCancel())
             {
                 ring.KickCancel();
                 ring.KickBackend();
             }
-        }
-        catch (ObjectDisposedException)
-        {
         }
     }
 
@@ -305,6 +310,7 @@ public sealed class TpmifFrontend : IDisposable
         }
         _thread?.Join();
         lock (_tx)
+        lock (_teardown)
         {
             _connected = false;
             if (_ring is { } ring)
@@ -313,7 +319,6 @@ public sealed class TpmifFrontend : IDisposable
                 ring.KickControl(); // like a Xenstore watch firing: the backend re-reads our state now
                 ring.KickBackend();
                 _ring = null;
-                ring.Unlink();
                 ring.Dispose();
             }
         }
@@ -327,15 +332,5 @@ public sealed class TpmifFrontend : IDisposable
         }
         _connectedEvent.Dispose();
         _stop.Dispose();
-    }
-}
-
-static class SpanCopy
-{
-    /// <summary>Copies <paramref name="source"/> into <paramref name="target"/> and returns the target.</summary>
-    public static Span<byte> Also(this Span<byte> target, ReadOnlySpan<byte> source)
-    {
-        source.CopyTo(target);
-        return target;
     }
 }

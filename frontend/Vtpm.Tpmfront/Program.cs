@@ -17,7 +17,7 @@ public static class Program
     public static async Task<int> Main(string[] args)
     {
         string? store = null, name = null;
-        int extraPages = 1, spin = 0;
+        int extraPages = 1, spin = TpmifFrontend.DefaultSpinMicroseconds;
         var rest = new List<string>();
         string mode = "socket";
         try
@@ -168,7 +168,8 @@ public static class Program
           --store <dir>            the rendezvous store (directory shared with the vTPM)
           --name <name>            the device name in the store
           --extra-pages <n>        tpmif extra pages granted per request (default 1: 4096-byte messages)
-          --spin <us>              µs to poll for the response before sleeping on the doorbell (default 0)
+          --spin <us>              at most µs to poll for the response before sleeping on the doorbell (default 50;
+                                   adaptive: drops to 0 while the backend cannot run meanwhile; 0 = never)
         socket (default), as vtpm socket:
           --server type=tcp[,port=<port>][,bindaddr=<addr>][,disconnect] | type=unixio,path=<path>[,mode=0...]
           -p|--port <port>

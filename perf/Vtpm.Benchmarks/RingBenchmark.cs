@@ -9,10 +9,13 @@ namespace Vtpm.Benchmarks;
 
 /// <summary>
 /// <c>./build.sh bench --ring [N]</c>: GetRandom(32) round trips to one <c>vtpm socket … --tpmback</c> through
-/// (a) the tpmif ring from an in-process frontend, (b) its TCP data channel, (c) TCP → a <c>tpmfront</c> process
-/// → the ring; then (d) a Unix socket to a second, identically started vtpm (vtpm has one data channel per
-/// process) and (e) swtpm over TCP. Prints p50/p99 and throughput, then the idle CPU of vtpm and tpmfront
-/// with a connected, idle ring (utime+stime from /proc/PID/stat over a few seconds).
+/// (a) the tpmif ring from an in-process frontend (with its default adaptive spin, and once sleeping at once;
+/// the ring rows answer into a reused buffer), plus a header-rejected command (the transport alone), (b) its TCP
+/// data channel, (c) TCP → a <c>tpmfront</c> process → the ring; then (d) a Unix socket to a second,
+/// identically started vtpm (vtpm has one data channel per process) and (e) swtpm over TCP. Prints p50/p99 and
+/// throughput, the idle CPU of vtpm and tpmfront with a connected, idle ring (exact per-thread run time from
+/// /proc/PID/task/TID/schedstat), then issue 4's goals and whether this run meets them. VTPM_RING_SPIN sets
+/// vtpm's spin=, VTPM_FRONT_SPIN the in-process frontend's spin (µs).
 /// </summary>
 public static class RingBenchmark
 {
@@ -25,6 +28,7 @@ public static class RingBenchmark
     {
         var rows = new List<Row>();
         var getRandom = Commands.GetRandom(32);
+        double vtpmIdle = double.NaN, frontIdle = double.NaN, backIdle = double.NaN;
         string work = Directory.CreateTempSubdirectory("vtpm-ring-bench-").FullName;
         var procs = new List<Process>();
         try
@@ -37,22 +41,23 @@ public static class RingBenchmark
                 "--tpmback", $"store={store},name=bench{(Environment.GetEnvironmentVariable("VTPM_RING_SPIN") is { Length: > 0 } spin ? ",spin=" + spin : "")}");
             WaitPort(port, vtpm);
             var rs = new RendezvousStore(store, "bench");
-            using (var spinner = new TpmifFrontend(rs) { SpinMicroseconds = 20 })
+            var buffer = new byte[SharedRing.Capacity(1)];
+            using (var sleeper = new TpmifFrontend(rs) { SpinMicroseconds = 0 })
             {
-                spinner.Start();
-                if (!spinner.WaitConnected(TimeSpan.FromSeconds(30))) throw new TimeoutException("ring did not connect");
-                rows.Add(Measure("ring, frontend spins 20 µs first", n, () => spinner.Transact(getRandom)));
+                sleeper.Start();
+                if (!sleeper.WaitConnected(TimeSpan.FromSeconds(30))) throw new TimeoutException("ring did not connect");
+                rows.Add(Measure("ring, frontend sleeps at once", n, () => buffer.AsSpan(0, sleeper.Transact(getRandom, buffer))));
             }
-            using (var front = new TpmifFrontend(rs))
+            using (var front = new TpmifFrontend(rs) { SpinMicroseconds = FrontSpin ?? TpmifFrontend.DefaultSpinMicroseconds })
             {
                 front.Start();
                 if (!front.WaitConnected(TimeSpan.FromSeconds(30))) throw new TimeoutException("ring did not connect");
-                rows.Add(Measure("ring (in-process tpmfront, futex)", n, () => front.Transact(getRandom)));
-                rows.Add(Measure("ring, bad command code (transport)", n, () => front.Transact(BadCode), expectError: true));
+                rows.Add(Measure(RingRow, n, () => buffer.AsSpan(0, front.Transact(getRandom, buffer))));
+                rows.Add(Measure("ring, bad command code (transport)", n, () => buffer.AsSpan(0, front.Transact(BadCode, buffer)), expectError: true));
                 // Idle: a connected ring with nothing to do (after the JIT's tier-up has settled).
-                Thread.Sleep(3000);
-                double vtpmIdle = CpuPercent(vtpm.Id, TimeSpan.FromSeconds(4));
-                Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"idle vtpm with a connected ring: {vtpmIdle:F3} % of one CPU over 4 s"));
+                Thread.Sleep(5000);
+                vtpmIdle = CpuPercent(vtpm.Id, IdleWindow);
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"idle vtpm with a connected ring: {vtpmIdle:F3} % of one CPU over {IdleWindow.TotalSeconds:F0} s"));
             }
             using (var tcp = new RawTpmClient(port, TpmProtocol.Swtpm))
             {
@@ -67,10 +72,10 @@ public static class RingBenchmark
             while (!TpmServerRing(store) && sw.Elapsed < TimeSpan.FromSeconds(30)) Thread.Sleep(20);
             using (var viaFront = new RawTpmClient(frontPort, TpmProtocol.Swtpm))
                 rows.Add(Measure("TCP → tpmfront → ring", n, () => viaFront.Transact(getRandom)));
-            Thread.Sleep(3000);
-            double frontIdle = CpuPercent(tpmfront.Id, TimeSpan.FromSeconds(4));
-            double backIdle = CpuPercent(vtpm.Id, TimeSpan.FromSeconds(4));
-            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"idle tpmfront process: {frontIdle:F3} %, its vtpm: {backIdle:F3} % of one CPU over 4 s"));
+            Thread.Sleep(5000);
+            // Both processes measured over the same window.
+            (frontIdle, backIdle) = CpuPercent(tpmfront.Id, vtpm.Id, IdleWindow);
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"idle tpmfront process: {frontIdle:F3} %, its vtpm: {backIdle:F3} % of one CPU over {IdleWindow.TotalSeconds:F0} s"));
 
             // (d) Unix socket: a second vtpm started the same way.
             string sock = Path.Combine(work, "vtpm.sock");
@@ -78,9 +83,8 @@ public static class RingBenchmark
                 "--server", $"type=unixio,path={sock}", "--flags", "not-need-init,startup-clear");
             sw.Restart();
             while (!File.Exists(sock) && sw.Elapsed < TimeSpan.FromSeconds(30) && !vtpmUnix.HasExited) Thread.Sleep(20);
-            using (var unix = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified))
+            using (var unix = ConnectUnix(sock, vtpmUnix))
             {
-                unix.Connect(new UnixDomainSocketEndPoint(sock));
                 rows.Add(Measure("Unix socket (second vtpm)", n, () => UnixTransact(unix, getRandom)));
             }
 
@@ -108,17 +112,39 @@ public static class RingBenchmark
         Console.WriteLine($"{"path",-36} {"p50 µs",9} {"p99 µs",9} {"cmds/s",9}");
         foreach (var r in rows)
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{r.Path,-36} {P(r.Us, 50),9:F1} {P(r.Us, 99),9:F1} {r.Throughput,9:F0}"));
-        var ring = rows.First(r => r.Path.StartsWith("ring (", StringComparison.Ordinal));
+        var ring = rows.First(r => r.Path == RingRow);
         var ringBare = rows.First(r => r.Path.StartsWith("ring, bad", StringComparison.Ordinal));
         var tcpBare = rows.First(r => r.Path.StartsWith("TCP, bad", StringComparison.Ordinal));
         var tcpRow = rows.First(r => r.Path.StartsWith("TCP loopback", StringComparison.Ordinal));
-        var sw2 = rows.FirstOrDefault(r => r.Path.StartsWith("swtpm", StringComparison.Ordinal));
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"ring p50 / TCP p50 = {P(ring.Us, 50) / P(tcpRow.Us, 50):F2} (goal ≤ 0.25); ring throughput / swtpm TCP = {(sw2 is null ? double.NaN : ring.Throughput / sw2.Throughput):F1}× (goal ≥ 5)"));
+        var swtpmRow = rows.First(r => r.Path.StartsWith("swtpm", StringComparison.Ordinal));
+        double latency = P(ring.Us, 50) / P(tcpRow.Us, 50);
+        double throughput = ring.Throughput / swtpmRow.Throughput;
+        double idle = Max(vtpmIdle, frontIdle, backIdle);
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"transport only (header-rejected command): ring p50 / TCP p50 = {P(ringBare.Us, 50) / P(tcpBare.Us, 50):F2}"));
+        Console.WriteLine();
+        Console.WriteLine("issue 4 goals (this run):");
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"  ring p50 / TCP p50 to the same vtpm = {latency:F3}   goal ≤ {LatencyGoal:F2}   {Verdict(latency <= LatencyGoal)}"));
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"  ring throughput / swtpm over TCP    = {throughput:F1}×   goal ≥ {ThroughputGoal:F0}×     {Verdict(throughput >= ThroughputGoal)}"));
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"  idle connected ring, busiest process = {idle:F3} % of one CPU   goal: not measurable (≤ {IdleGoalPercent:F1} %)   {Verdict(idle <= IdleGoalPercent)}"));
+        bool met = latency <= LatencyGoal && throughput >= ThroughputGoal && idle <= IdleGoalPercent;
+        Console.WriteLine(met ? "all goals met" : "NOT all goals met");
         return 0;
     }
+
+    const string RingRow = "ring (in-process tpmfront, defaults)";
+    const double LatencyGoal = 0.25, ThroughputGoal = 5, IdleGoalPercent = 0.1;
+    static readonly TimeSpan IdleWindow = TimeSpan.FromSeconds(8);
+
+    /// <summary>VTPM_FRONT_SPIN overrides the in-process frontend's spin (µs), as VTPM_RING_SPIN does vtpm's spin=.</summary>
+    static int? FrontSpin => int.TryParse(Environment.GetEnvironmentVariable("VTPM_FRONT_SPIN"), NumberStyles.None, CultureInfo.InvariantCulture, out int us) ? us : null;
+
+    static string Verdict(bool met) => met ? "met" : "NOT MET";
+
+    static double Max(params double[] values) => values.Any(double.IsNaN) ? double.NaN : values.Max();
 
     static bool TpmServerRing(string store)
     {
@@ -161,6 +187,26 @@ public static class RingBenchmark
         throw new TimeoutException($"port {port} never answered");
     }
 
+    /// <summary>Connects once the listener is up (the socket file appears just before listen(2)).</summary>
+    static Socket ConnectUnix(string path, Process server)
+    {
+        var sw = Stopwatch.StartNew();
+        while (true)
+        {
+            var s = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+            try
+            {
+                s.Connect(new UnixDomainSocketEndPoint(path));
+                return s;
+            }
+            catch (SocketException) when (sw.Elapsed < TimeSpan.FromSeconds(30) && !server.HasExited)
+            {
+                s.Dispose();
+                Thread.Sleep(50);
+            }
+        }
+    }
+
     static byte[] UnixTransact(Socket s, byte[] command)
     {
         s.Send(command);
@@ -185,10 +231,12 @@ public static class RingBenchmark
     /// <summary>A command the engine rejects at the header (TPM_RC_COMMAND_CODE): what remains is the transport.</summary>
     static readonly byte[] BadCode = [0x80, 0x01, 0, 0, 0, 10, 0x00, 0x00, 0x00, 0x01];
 
-    static Row Measure(string name, int n, Func<byte[]> transact, bool expectError = false)
+    /// <summary>The response of one round trip (the ring rows answer into a reused buffer: nothing allocated).</summary>
+    delegate ReadOnlySpan<byte> RoundTrip();
+
+    static Row Measure(string name, int n, RoundTrip transact, bool expectError = false)
     {
-        var first = transact();
-        uint rc = Commands.Rc(first);
+        uint rc = Commands.Rc(transact());
         if (rc != 0 != expectError) throw new InvalidOperationException($"{name}: GetRandom answered 0x{rc:X}");
         for (int i = 0; i < Math.Min(1000, n / 4); i++) transact();
         var us = new double[n];
@@ -204,19 +252,48 @@ public static class RingBenchmark
         return new Row(name, us, total.Elapsed.TotalSeconds);
     }
 
-    /// <summary>CPU used by a process over <paramref name="window"/>, in percent of one CPU (utime+stime, clock ticks of 10 ms).</summary>
+    static (double A, double B) CpuPercent(int pidA, int pidB, TimeSpan window)
+    {
+        var a0 = ThreadCpu(pidA);
+        var b0 = ThreadCpu(pidB);
+        Thread.Sleep(window);
+        return (Percent(Used(a0, ThreadCpu(pidA)), window), Percent(Used(b0, ThreadCpu(pidB)), window));
+    }
+
+    /// <summary>CPU used by a process over <paramref name="window"/>, in percent of one CPU.</summary>
     static double CpuPercent(int pid, TimeSpan window)
     {
-        long Ticks()
-        {
-            var stat = File.ReadAllText($"/proc/{pid}/stat");
-            var f = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
-            return long.Parse(f[11], CultureInfo.InvariantCulture) + long.Parse(f[12], CultureInfo.InvariantCulture); // fields 14, 15
-        }
-        long a = Ticks();
+        var before = ThreadCpu(pid);
         Thread.Sleep(window);
-        long b = Ticks();
-        return (b - a) * 10.0 / window.TotalMilliseconds * 100.0;
+        return Percent(Used(before, ThreadCpu(pid)), window);
+    }
+
+    static double Percent(long nanoseconds, TimeSpan window) => nanoseconds / 1e6 / window.TotalMilliseconds * 100.0;
+
+    /// <summary>CPU time between two samples: threads present in both by their difference, new threads in full.</summary>
+    static long Used(Dictionary<string, long> before, Dictionary<string, long> after) =>
+        after.Sum(t => t.Value - before.GetValueOrDefault(t.Key));
+
+    /// <summary>
+    /// Time on CPU of each thread of a process, in ns: the first field of /proc/PID/task/TID/schedstat (the
+    /// scheduler's exact run time, where utime/stime in /proc/PID/stat are 10 ms tick samples).
+    /// </summary>
+    static Dictionary<string, long> ThreadCpu(int pid)
+    {
+        var cpu = new Dictionary<string, long>();
+        foreach (var task in Directory.GetDirectories($"/proc/{pid}/task"))
+        {
+            try
+            {
+                var fields = File.ReadAllText(Path.Combine(task, "schedstat")).Split(' ');
+                cpu[Path.GetFileName(task)] = long.Parse(fields[0], CultureInfo.InvariantCulture);
+            }
+            catch (IOException)
+            {
+                // the thread exited between the listing and the read
+            }
+        }
+        return cpu;
     }
 
     static double P(double[] values, int percentile)

@@ -36,19 +36,25 @@ public sealed class TpmbackService : ITpmifDevice, IDisposable
         _log.LogInformation("tpmback: serving {Device} (vTPM {Uuid})", _description, _backend.Uuid);
     }
 
-    public byte[] Execute(ReadOnlySpan<byte> command, byte locality)
+    public int Execute(ReadOnlySpan<byte> command, byte locality, Span<byte> response)
     {
-        if (!RingPlatform.IsPlatformCommand(command)) return _host.Execute(command, locality);
-        if (!RingPlatform.TryParse(command, out var signal, out uint arg, out var data)) return RingPlatform.Error(TpmRc.CommandSize);
-        try
+        byte[] rsp;
+        if (!RingPlatform.IsPlatformCommand(command)) rsp = _host.Execute(command, locality);
+        else if (!RingPlatform.TryParse(command, out var signal, out uint arg, out var data)) rsp = RingPlatform.Error(TpmRc.CommandSize);
+        else
         {
-            return Platform(signal, arg, data);
+            try
+            {
+                rsp = Platform(signal, arg, data);
+            }
+            catch (Exception e) when (e is StateCorruptException or IOException or UnauthorizedAccessException)
+            {
+                _log.LogError("tpmback: platform signal {Signal} failed: {Error}", signal, e.Message);
+                rsp = RingPlatform.Response(TpmRc.Failure);
+            }
         }
-        catch (Exception e) when (e is StateCorruptException or IOException or UnauthorizedAccessException)
-        {
-            _log.LogError("tpmback: platform signal {Signal} failed: {Error}", signal, e.Message);
-            return RingPlatform.Response(TpmRc.Failure);
-        }
+        rsp.CopyTo(response);
+        return rsp.Length;
     }
 
     /// <summary>Largest state blob the ring may set (as SwtpmServer's CMD_SET_STATEBLOB) or hand out in one chunk.</summary>

@@ -9,7 +9,8 @@ namespace Vtpm.Tests.Tpmif;
 
 /// <summary>
 /// A fake frontend (this test process) writes random lengths, states, page counts and page references into
-/// the shared page of a real <c>vtpm --tpmback</c>, also while the backend is reading a request; the vtpm must
+/// the shared page of a real <c>vtpm --tpmback</c> (and random words into its doorbell page), also while the
+/// backend is reading a request; the vtpm must
 /// survive, disconnect the bad peer, and serve a well-behaved frontend afterwards.
 /// </summary>
 [TestClass]
@@ -17,6 +18,9 @@ public sealed class TpmifHostilePeerTests
 {
     static readonly byte[] StartupClear = [0x80, 0x01, 0, 0, 0, 12, 0, 0, 0x01, 0x44, 0, 0];
     static readonly byte[] GetRandom8 = [0x80, 0x01, 0, 0, 0, 12, 0, 0, 0x01, 0x7B, 0, 8];
+
+    /// <summary>Doorbell page words (frontend/README.md): kick counters at 0/64/128/192, sleeper counts 4 bytes after each.</summary>
+    static readonly int[] DoorbellWords = [0, 4, 64, 68, 128, 132, 192, 196];
 
     static uint Rc(byte[] response) => BinaryPrimitives.ReadUInt32BigEndian(response.AsSpan(6));
 
@@ -49,19 +53,16 @@ public sealed class TpmifHostilePeerTests
             for (int round = 0; round < 12; round++)
             {
                 int pages = 1 + rng.Next(3);
-                string path = Path.Combine(SharedRing.ShmDirectory, $"{SharedRing.FilePrefix}{TpmServer.TpmfrontDevice}-{Environment.ProcessId}-h{round}");
-                using var ring = SharedRing.Create(path, pages);
+                using var ring = SharedRing.Create(pages, $"{TpmServer.TpmfrontDevice}-h{round}");
+                string reference = ring.Descriptor.ToString(CultureInfo.InvariantCulture);
                 try
                 {
-                    store.Write(Side.Frontend, "ring-ref", path);
-                    store.Write(Side.Frontend, "ring-pages", pages.ToString(CultureInfo.InvariantCulture));
-                    store.Write(Side.Frontend, "event-channel", "futex");
-                    store.Write(Side.Frontend, "feature-protocol-v2", "1");
-                    store.WriteState(Side.Frontend, XenbusState.Initialised);
-                    if (!WaitFor(() => store.ReadState(Side.Backend) == XenbusState.Connected && store.Read(Side.Backend, "ready") == path, 10_000))
+                    RingTrace.Offer(store, ring);
+                    if (!WaitFor(() => store.ReadState(Side.Backend) == XenbusState.Connected && store.Read(Side.Backend, "ready") == reference, 10_000))
                         Assert.Fail($"round {round}: backend did not connect\n" + Diagnostics());
                     connected++;
                     byte* page = ring.PagePointer(0);
+                    byte* doorbells = page + (long)pages * SharedRing.PageSize;
                     long total = (long)pages * SharedRing.PageSize;
                     if (round % 2 == 0)
                     {
@@ -75,10 +76,15 @@ public sealed class TpmifHostilePeerTests
                             if (rng.Next(2) == 0) junk[7] = (byte)rng.Next(pages + 1);
                             if (rng.Next(2) == 0) BinaryPrimitives.WriteUInt32LittleEndian(junk, (uint)rng.Next(SharedRing.Capacity(pages - 1) + 64));
                             junk.CopyTo(new Span<byte>(page, junk.Length));
+                            // The doorbell page too: kick counters and the backend's sleeper counts.
+                            if (rng.Next(6) == 0) *(uint*)(doorbells + DoorbellWords[rng.Next(DoorbellWords.Length)]) = (uint)rng.Next(int.MinValue, int.MaxValue);
                             ring.KickBackend();
                             if (rng.Next(8) == 0) ring.KickCancel();
                             Thread.SpinWait(rng.Next(2000));
                         }
+                        // A sleeper count scribbled to 0 only stops our own kicks from waking the backend (it
+                        // wakes by itself on its liveness timer). Claim sleepers, so this round's close is seen at once.
+                        foreach (int w in DoorbellWords) if (w % 8 == 4) *(uint*)(doorbells + w) = 1000;
                     }
                     else
                     {
@@ -111,7 +117,6 @@ public sealed class TpmifHostilePeerTests
                 }
                 finally
                 {
-                    ring.Unlink();
                     // Leave like a frontend that gives up: Closing, then back to Initialising for the next round.
                     store.WriteState(Side.Frontend, XenbusState.Closing);
                     store.Delete(Side.Frontend, "ring-ref");

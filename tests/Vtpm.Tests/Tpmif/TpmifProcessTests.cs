@@ -9,7 +9,8 @@ namespace Vtpm.Tests.Tpmif;
 
 /// <summary>
 /// vtpm --tpmback and tpmfront as separate processes: SIGKILL either side and the other survives, answers
-/// errors rather than hanging, reconnects, and leaves nothing in /dev/shm.
+/// errors rather than hanging, reconnects, and leaves no ring behind: no mapping or descriptor in the survivor
+/// (rings are sealed memfds, see <see cref="SharedRing"/>) and nothing in /dev/shm.
 /// </summary>
 [TestClass]
 public sealed class TpmifProcessTests
@@ -26,6 +27,20 @@ public sealed class TpmifProcessTests
         {
             if (sw.ElapsedMilliseconds > ms) Assert.Fail($"timed out after {ms} ms waiting for {what}");
             Thread.Sleep(20);
+        }
+    }
+
+    static bool Listening(int port)
+    {
+        using var s = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.InterNetwork, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp);
+        try
+        {
+            s.Connect(System.Net.IPAddress.Loopback, port);
+            return true;
+        }
+        catch (System.Net.Sockets.SocketException)
+        {
+            return false;
         }
     }
 
@@ -68,6 +83,9 @@ public sealed class TpmifProcessTests
             Assert.IsLessThan(2000, rcs.Max(r => r.Ms), "a command took too long");
         }
         Assert.IsEmpty(RingFiles(s.Process.Id), "a ring file was left in /dev/shm");
+        // tpmfront dropped the dead backend's ring: no mapping, no descriptor.
+        WaitFor(() => RingTrace.Mappings(s.Process.Id).Length == 0, "tpmfront to unmap the dead backend's ring");
+        Assert.IsEmpty(RingTrace.Descriptors(s.Process.Id));
 
         // Restart the vtpm on the same state: the ring reconnects and the same client connection carries on.
         var output = new StringBuilder();
@@ -104,6 +122,8 @@ public sealed class TpmifProcessTests
         WaitFor(() => TpmServer.ReadKey(s.RendezvousStore, "backend", "state") == "2", "backend InitWait");
         Assert.IsFalse(s.Companion!.HasExited, "vtpm exited with its frontend");
         Assert.IsEmpty(RingFiles(killedPid), "the killed frontend's ring file was left in /dev/shm");
+        Assert.IsEmpty(RingTrace.Mappings(s.Companion.Id), "vtpm still maps the killed frontend's ring");
+        Assert.IsEmpty(RingTrace.Descriptors(s.Companion.Id), "vtpm still holds a descriptor of the killed frontend's ring");
 
         int port = TpmServer.FreePortPair();
         var psi = new ProcessStartInfo(TpmfrontExecutable.Path()) { UseShellExecute = false, RedirectStandardError = true, RedirectStandardOutput = true };
@@ -161,6 +181,8 @@ public sealed class TpmifProcessTests
         try
         {
             WaitFor(() => TpmServer.RingConnected(Path.Combine(dir, "rendezvous")), "the ring to connect");
+            // tpmfront may connect its ring before its listeners are up.
+            WaitFor(() => Listening(port) && Listening(port + 1), "tpmfront's data and control channels");
             // CMD_INIT on tpmfront's control channel reaches the vtpm as a platform command (it starts powered off).
             PlatformChannel.SwtpmInit(port + 1);
             // The swtpm TCTI sets locality 0 through CMD_SET_LOCALITY; tpmif carries it in the page.

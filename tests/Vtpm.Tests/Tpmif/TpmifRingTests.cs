@@ -15,12 +15,13 @@ public sealed class TpmifRingTests
         public ManualResetEventSlim? Block;
         public ManualResetEventSlim Entered { get; } = new(false);
 
-        public byte[] Execute(ReadOnlySpan<byte> command, byte locality)
+        public int Execute(ReadOnlySpan<byte> command, byte locality, Span<byte> response)
         {
             LastLocality = locality;
             Entered.Set();
             Block?.Wait(TimeSpan.FromSeconds(10));
-            return command.ToArray();
+            command.CopyTo(response);
+            return command.Length;
         }
 
         public void Cancel()
@@ -52,6 +53,12 @@ public sealed class TpmifRingTests
             Frontend.Start();
             return Frontend;
         }
+
+        /// <summary>This device's ring mappings in this process (both sides run here).</summary>
+        public string[] Mappings() => RingTrace.Mappings(Environment.ProcessId, Name);
+
+        /// <summary>This process's open descriptors of this device's rings.</summary>
+        public string[] Descriptors() => RingTrace.Descriptors(Environment.ProcessId, Name);
 
         public string[] ShmFiles() => Directory.GetFiles(SharedRing.ShmDirectory, $"{SharedRing.FilePrefix}{Name}-*");
 
@@ -88,13 +95,12 @@ public sealed class TpmifRingTests
     [TestMethod]
     public void SharedPageHeaderIsTpmifLayout()
     {
-        string path = Path.Combine(SharedRing.ShmDirectory, $"{SharedRing.FilePrefix}layout-{Guid.NewGuid():N}");
-        using (var ring = SharedRing.Create(path, 2))
+        using (var ring = SharedRing.Create(2, "layout-" + Guid.NewGuid().ToString("N")))
         {
             ring.WriteRequestHeader(0x01020304, locality: 3, extraPages: 1);
             ring.WritePageRef(0, 1);
             ring.SetState(TpmifState.Submit);
-            var bytes = File.ReadAllBytes(path);
+            var bytes = File.ReadAllBytes($"/proc/self/fd/{ring.Descriptor}");
             Assert.AreEqual(3 * SharedRing.PageSize, bytes.Length); // page 0, one extra page, the doorbell page
             // u32 length (native order), u8 state, u8 locality, u8 pad, u8 nr_extra_pages, u32 extra_pages[1].
             CollectionAssert.AreEqual(new byte[] { 4, 3, 2, 1, 1, 3, 0, 1, 1, 0, 0, 0 }, bytes[..12]);
@@ -103,37 +109,8 @@ public sealed class TpmifRingTests
             Assert.AreEqual(TpmifState.Submit, h.State);
             Assert.AreEqual((byte)3, h.Locality);
             Assert.AreEqual((byte)1, h.ExtraPages);
-            ring.Unlink();
         }
-        Assert.IsFalse(File.Exists(path));
         Assert.AreEqual(4088, SharedRing.Capacity(0));
-    }
-
-    [TestMethod]
-    public void BackendRefusesRingsOutsideShmOrOfTheWrongSize()
-    {
-        string tmp = Path.GetTempFileName();
-        try
-        {
-            Assert.ThrowsExactly<InvalidDataException>(() => SharedRing.Open(tmp, 1));
-            Assert.ThrowsExactly<InvalidDataException>(() => SharedRing.Open("/dev/shm/../tmp/x", 1));
-            string path = Path.Combine(SharedRing.ShmDirectory, $"{SharedRing.FilePrefix}size-{Guid.NewGuid():N}");
-            using var ring = SharedRing.Create(path, 1);
-            try
-            {
-                Assert.ThrowsExactly<InvalidDataException>(() => SharedRing.Open(path, 2));
-                Assert.ThrowsExactly<InvalidDataException>(() => SharedRing.Open(path, 99));
-                using var ok = SharedRing.Open(path, 1);
-            }
-            finally
-            {
-                ring.Unlink();
-            }
-        }
-        finally
-        {
-            File.Delete(tmp);
-        }
     }
 
     [TestMethod]
@@ -149,7 +126,9 @@ public sealed class TpmifRingTests
         var cmd = Command(12);
         CollectionAssert.AreEqual(cmd, front.Transact(cmd, locality: 3));
         Assert.AreEqual((byte)3, p.Device.LastLocality);
-        // The ring file is unlinked once both sides have it mapped.
+        // Once both sides have the ring mapped the frontend closes its descriptor: only the two mappings remain.
+        Assert.IsEmpty(p.Descriptors());
+        Assert.HasCount(2, p.Mappings());
         Assert.IsEmpty(p.ShmFiles());
         Assert.AreEqual("4", p.Store.Read(Side.Backend, "state"));
         Assert.AreEqual("4", p.Store.Read(Side.Frontend, "state"));
@@ -166,6 +145,26 @@ public sealed class TpmifRingTests
         for (int i = 10; i < cmd.Length; i++) cmd[i] = (byte)i;
         CollectionAssert.AreEqual(cmd, front.Transact(cmd));
         Assert.AreEqual(0x142u, Rc(front.Transact(Command(front.Capacity + 1)))); // TPM_RC_COMMAND_SIZE, never sent
+    }
+
+    [TestMethod]
+    public void TransactWritesTheResponseIntoTheCallersBufferAndAnswersSizeWhenItDoesNotFit()
+    {
+        using var p = new Pair();
+        p.StartBackend();
+        var front = p.StartFrontend();
+        Assert.IsTrue(front.WaitConnected(TimeSpan.FromSeconds(10)));
+        var cmd = Command(100);
+        var buffer = new byte[front.Capacity];
+        Assert.AreEqual(100, front.Transact(cmd, buffer, locality: 2));
+        CollectionAssert.AreEqual(cmd, buffer[..100]);
+        Assert.AreEqual((byte)2, p.Device.LastLocality);
+        // The echo does not fit a 50-byte buffer: TPM_RC_SIZE in its place, and the ring stays usable.
+        var small = new byte[50];
+        Assert.AreEqual(10, front.Transact(cmd, small));
+        Assert.AreEqual(0x95u, Rc(small));
+        Assert.AreEqual(100, front.Transact(cmd, buffer));
+        Assert.ThrowsExactly<ArgumentException>(() => front.Transact(cmd, new byte[9]));
     }
 
     [TestMethod]
@@ -204,15 +203,10 @@ public sealed class TpmifRingTests
         var store = p.Store;
         store.Create(Side.Frontend);
         store.WriteOwner(Side.Frontend);
-        string path = Path.Combine(SharedRing.ShmDirectory, $"{SharedRing.FilePrefix}{p.Name}-{Environment.ProcessId}-cancel");
-        using var ring = SharedRing.Create(path, 1);
+        using var ring = SharedRing.Create(1, p.Name + "-cancel");
         try
         {
-            store.Write(Side.Frontend, "ring-ref", path);
-            store.Write(Side.Frontend, "ring-pages", "1");
-            store.Write(Side.Frontend, "event-channel", "futex");
-            store.Write(Side.Frontend, "feature-protocol-v2", "1");
-            store.WriteState(Side.Frontend, XenbusState.Initialised);
+            RingTrace.Offer(store, ring);
             WaitFor(() => store.ReadState(Side.Backend) == XenbusState.Connected, "backend Connected");
             ring.SetState(TpmifState.Cancel);
             ring.KickBackend();
@@ -220,7 +214,6 @@ public sealed class TpmifRingTests
         }
         finally
         {
-            ring.Unlink();
             store.WriteState(Side.Frontend, XenbusState.Closed);
         }
     }
@@ -253,6 +246,9 @@ public sealed class TpmifRingTests
         front.Dispose();
         p.Frontend = null;
         WaitFor(() => back.State == XenbusState.InitWait, "backend InitWait");
+        // Neither side keeps a mapping or a descriptor of the ring, and nothing was ever created in /dev/shm.
+        Assert.IsEmpty(p.Mappings());
+        Assert.IsEmpty(p.Descriptors());
         Assert.IsEmpty(p.ShmFiles());
         var again = p.StartFrontend();
         Assert.IsTrue(again.WaitConnected(TimeSpan.FromSeconds(10)));
