@@ -64,9 +64,17 @@ public sealed class RingTpm(TpmifFrontend frontend, ILogger log) : ITpmDevice
     /// </summary>
     public int Execute(ReadOnlySpan<byte> command, byte locality, Span<byte> response)
     {
-        byte[] rsp = RingPlatform.IsPlatformCommand(command) ? RingPlatform.Error(TpmRc.CommandCode) : frontend.Transact(command, locality);
-        if (rsp.Length > response.Length) rsp = RingPlatform.Error(TpmRc.Size);
-        rsp.CopyTo(response);
+        int n;
+        if (RingPlatform.IsPlatformCommand(command))
+        {
+            RingPlatform.Error(TpmRc.CommandCode).CopyTo(response);
+            n = 10;
+        }
+        else
+        {
+            n = frontend.Transact(command, response, locality);
+        }
+        var rsp = response[..n];
         lock (_stats)
         {
             uint code = command.Length >= 10 ? BinaryPrimitives.ReadUInt32BigEndian(command[6..]) : 0;

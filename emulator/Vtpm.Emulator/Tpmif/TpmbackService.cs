@@ -38,9 +38,10 @@ public sealed class TpmbackService : ITpmifDevice, IDisposable
 
     public int Execute(ReadOnlySpan<byte> command, byte locality, Span<byte> response)
     {
+        // Ordinary commands: straight into the ring's response buffer (the hot path allocates nothing).
+        if (!RingPlatform.IsPlatformCommand(command)) return _host.Execute(command, locality, response);
         byte[] rsp;
-        if (!RingPlatform.IsPlatformCommand(command)) rsp = _host.Execute(command, locality);
-        else if (!RingPlatform.TryParse(command, out var signal, out uint arg, out var data)) rsp = RingPlatform.Error(TpmRc.CommandSize);
+        if (!RingPlatform.TryParse(command, out var signal, out uint arg, out var data)) rsp = RingPlatform.Error(TpmRc.CommandSize);
         else
         {
             try
