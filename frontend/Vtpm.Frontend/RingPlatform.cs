@@ -111,13 +111,14 @@ public static class RingPlatform
         return b;
     }
 
-    /// <summary>A bare 10-byte error response (what a frontend answers when the ring cannot).</summary>
+    /// <summary>A bare 10-byte error response (what a frontend answers when the ring cannot) written at the start of <paramref name="response"/>; returns its length.</summary>
+    public static int WriteError(Span<byte> response, TpmRc rc) => TpmError.Write(response, rc);
+
+    /// <summary>A bare 10-byte error response, as a new array.</summary>
     public static byte[] Error(TpmRc rc)
     {
-        var b = new byte[10];
-        BinaryPrimitives.WriteUInt16BigEndian(b, (ushort)TpmSt.NoSessions);
-        BinaryPrimitives.WriteUInt32BigEndian(b.AsSpan(2), 10);
-        BinaryPrimitives.WriteUInt32BigEndian(b.AsSpan(6), rc.Code);
+        var b = new byte[TpmError.Size];
+        TpmError.Write(b, rc);
         return b;
     }
 

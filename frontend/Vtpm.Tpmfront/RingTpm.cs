@@ -67,8 +67,7 @@ public sealed class RingTpm(TpmifFrontend frontend, ILogger log) : ITpmDevice
         int n;
         if (RingPlatform.IsPlatformCommand(command))
         {
-            RingPlatform.Error(TpmRc.CommandCode).CopyTo(response);
-            n = 10;
+            n = RingPlatform.WriteError(response, TpmRc.CommandCode);
         }
         else
         {
