@@ -31,14 +31,6 @@ public static class SocketIo
         return System.Buffers.Binary.BinaryPrimitives.ReadUInt32BigEndian(b);
     }
 
-    /// <summary>Reads exactly n bytes or throws (the message is incomplete).</summary>
-    public static async ValueTask<byte[]> ReadBytesAsync(Socket socket, int n, CancellationToken ct)
-    {
-        var b = new byte[n];
-        if (n > 0 && !await ReadExactAsync(socket, b, ct).ConfigureAwait(false)) throw new EndOfStreamException("peer closed before the message body");
-        return b;
-    }
-
     /// <summary>Sends the whole buffer: one send call for the whole response (ECOSYSTEM §5: no split replies).</summary>
     public static async ValueTask SendAllAsync(Socket socket, ReadOnlyMemory<byte> data, CancellationToken ct)
     {
