@@ -284,7 +284,7 @@ public static partial class Program
                                    <name> in the rendezvous store <dir> (reach it with tpmfront); in socket
                                    mode without --server/--port/--ctrl, the ring is the only way in;
                                    spin: at most µs to poll for the next request before sleeping (default
-                                   200, adaptive; 0 = never)
+                                   50, adaptive; 0 = never)
           -h|--help, -v|--version
         SIGTERM/SIGINT stop gracefully: TPM2_Shutdown(CLEAR) first unless disable-auto-shutdown.
 

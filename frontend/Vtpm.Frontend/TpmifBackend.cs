@@ -70,7 +70,7 @@ public sealed class TpmifBackend : IDisposable
     /// </summary>
     public int SpinMicroseconds { get; init; } = DefaultSpinMicroseconds;
 
-    public const int DefaultSpinMicroseconds = 200;
+    public const int DefaultSpinMicroseconds = 50;
 
     public TpmifBackend(RendezvousStore store, ITpmifDevice device, ILogger? log = null, string? uuid = null, int? spinMicroseconds = null)
     {
