@@ -26,7 +26,8 @@ public enum TpmifState : byte
 /// the data area as if they followed page 0 (tpmif.h);</item>
 /// <item>page RingPages: the doorbells (event channels), each a u32 kick counter followed by a u32 sleeper
 /// count: frontend→backend kick at 0, backend→frontend kick at 64, frontend→backend cancel at 128, "my keys
-/// changed" at 192 (a Xenstore watch firing, so a side closing is noticed without polling the store).</item>
+/// changed" at 192 (a Xenstore watch firing, so a side closing is noticed without polling the store); at 256
+/// the CPU the frontend last submitted from (a hint for <see cref="PeerCpuAvoidance"/>, nothing more).</item>
 /// </list>
 /// Why a sealed memfd and not a file in /dev/shm: a peer that can ftruncate a mapped file makes the other
 /// side's next access to the mapping raise SIGBUS, which kills a .NET process. The frontend creates the
@@ -53,7 +54,7 @@ public sealed unsafe class SharedRing : IDisposable
     /// <summary>The seals a backend requires before it maps a ring.</summary>
     public const int RequiredSeals = Libc.FSealShrink | Libc.FSealGrow | Libc.FSealSeal;
 
-    const int FrontKickOffset = 0, BackKickOffset = 64, CancelKickOffset = 128, ControlKickOffset = 192;
+    const int FrontKickOffset = 0, BackKickOffset = 64, CancelKickOffset = 128, ControlKickOffset = 192, FrontCpuOffset = 256;
 
     byte* _base;
     readonly nuint _length;
@@ -296,6 +297,13 @@ public sealed unsafe class SharedRing : IDisposable
     public uint BackKicks => Volatile.Read(ref *Word(BackKickOffset));
     public uint CancelKicks => Volatile.Read(ref *Word(CancelKickOffset));
     public uint ControlKicks => Volatile.Read(ref *Word(ControlKickOffset));
+
+    /// <summary>The CPU the frontend submitted its last request from (written by the frontend; any value from a hostile one).</summary>
+    public int FrontendCpu
+    {
+        get => Volatile.Read(ref *(int*)Word(FrontCpuOffset));
+        set => Volatile.Write(ref *(int*)Word(FrontCpuOffset), value);
+    }
 
     /// <summary>Frontend → backend event: content-free, the backend re-reads the state.</summary>
     public void KickBackend() => Kick(FrontKickOffset);

@@ -182,6 +182,8 @@ public sealed class TpmifBackend : IDisposable
     bool Serve(SharedRing ring, string reference, CancellationToken ct)
     {
         _currentRing = ring;
+        // Polling needs the two sides on different CPUs; without polling there is nothing to place.
+        var placement = SpinMicroseconds > 0 ? new PeerCpuAvoidance() : null;
         try
         {
             long lastCheck = Stopwatch.GetTimestamp();
@@ -210,6 +212,8 @@ public sealed class TpmifBackend : IDisposable
                 {
                     case TpmifState.Submit:
                         if (spinning) adaptive.End(whileSpinning: true);
+                        else if (placement?.AvoidPeer(ring.FrontendCpu) == true)
+                            _log.LogDebug("tpmback {Name}: serving from another CPU than the frontend's ({Cpu})", _store.Name, placement.AvoidedCpu);
                         if (!Process(ring, header)) return true;
                         spin = adaptive.Begin();
                         spinning = true;
@@ -237,6 +241,7 @@ public sealed class TpmifBackend : IDisposable
         }
         finally
         {
+            placement?.Restore();
             _currentRing = null;
         }
     }

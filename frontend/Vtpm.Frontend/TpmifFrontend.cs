@@ -218,6 +218,7 @@ public sealed class TpmifFrontend : IDisposable
             ring.CopyToPages(refs, command);
             ring.WriteRequestHeader((uint)command.Length, locality, (byte)_extraPages);
             _inFlight = true;
+            ring.FrontendCpu = Thread.GetCurrentProcessorId();
             ring.SetState(TpmifState.Submit);
             ring.KickBackend();
             try

@@ -1,0 +1,111 @@
+using System.Runtime.InteropServices;
+using Vtpm.Frontend;
+
+namespace Vtpm.Tests.Tpmif;
+
+/// <summary>
+/// tpmback's serve thread leaves the CPU its frontend submits from (see <c>PeerCpuAvoidance</c>). Every case
+/// runs on a thread of its own, so affinity changes never reach the test runner's threads.
+/// </summary>
+[TestClass]
+public sealed unsafe partial class PeerCpuAvoidanceTests
+{
+    [TestMethod]
+    public void TheServeThreadLeavesTheCpuTheFrontendRunsOn() => OnOwnThread(() =>
+    {
+        var avoidance = new PeerCpuAvoidance();
+        PinTo(0);
+        Assert.IsTrue(avoidance.AvoidPeer(0));
+        Assert.AreNotEqual(0, SchedGetcpu());
+        CollectionAssert.DoesNotContain(Allowed(), 0);
+        Assert.AreEqual(1, avoidance.Moves);
+        Assert.AreEqual(0, avoidance.AvoidedCpu);
+    });
+
+    [TestMethod]
+    public void AFrontendOnAnotherCpuChangesNothing() => OnOwnThread(() =>
+    {
+        var avoidance = new PeerCpuAvoidance();
+        PinTo(0);
+        Assert.IsFalse(avoidance.AvoidPeer(1));
+        CollectionAssert.AreEqual(new[] { 0 }, Allowed());
+        Assert.AreEqual(0, avoidance.Moves);
+    });
+
+    [TestMethod]
+    [DataRow(-1)]
+    [DataRow(1024)]
+    [DataRow(int.MaxValue)]
+    [DataRow(int.MinValue)]
+    public void CpuNumbersOutsideTheThreadsSetAreIgnored(int hostile) => OnOwnThread(() =>
+    {
+        var before = Allowed();
+        var avoidance = new PeerCpuAvoidance();
+        Assert.IsFalse(avoidance.AvoidPeer(hostile));
+        CollectionAssert.AreEqual(before, Allowed());
+    });
+
+    [TestMethod]
+    public void RestoreGivesTheThreadItsOriginalCpusBack() => OnOwnThread(() =>
+    {
+        var before = Allowed();
+        var avoidance = new PeerCpuAvoidance();
+        PinTo(0);
+        Assert.IsTrue(avoidance.AvoidPeer(0));
+        avoidance.Restore();
+        CollectionAssert.AreEqual(before, Allowed());
+    });
+
+    [TestMethod]
+    public void AThreadAllowedOneCpuIsNeverNarrowed() => OnOwnThread(() =>
+    {
+        PinTo(0);
+        var avoidance = new PeerCpuAvoidance();
+        Assert.IsFalse(avoidance.AvoidPeer(0));
+        CollectionAssert.AreEqual(new[] { 0 }, Allowed());
+    });
+
+    static void OnOwnThread(Action body)
+    {
+        if (!Allowed().Contains(0) || Allowed().Length < 2) Assert.Inconclusive("needs CPU 0 and one more CPU allowed");
+        Exception? failure = null;
+        var t = new Thread(() =>
+        {
+            try
+            {
+                body();
+            }
+            catch (Exception e)
+            {
+                failure = e;
+            }
+        });
+        t.Start();
+        t.Join();
+        if (failure is not null) System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(failure);
+    }
+
+    static void PinTo(int cpu)
+    {
+        var mask = new ulong[16];
+        mask[cpu >> 6] = 1UL << (cpu & 63);
+        fixed (ulong* m = mask) Assert.AreEqual(0, SchedSetaffinity(0, 128, m));
+        Assert.AreEqual(cpu, SchedGetcpu());
+    }
+
+    static int[] Allowed()
+    {
+        var mask = new ulong[16];
+        fixed (ulong* m = mask) Assert.AreEqual(0, SchedGetaffinity(0, 128, m));
+        return Enumerable.Range(0, 1024).Where(c => (mask[c >> 6] & (1UL << (c & 63))) != 0).ToArray();
+    }
+
+    [LibraryImport("libc", EntryPoint = "sched_getaffinity")]
+    private static partial int SchedGetaffinity(int pid, nuint size, ulong* mask);
+
+    [LibraryImport("libc", EntryPoint = "sched_setaffinity")]
+    private static partial int SchedSetaffinity(int pid, nuint size, ulong* mask);
+
+    [LibraryImport("libc", EntryPoint = "sched_getcpu")]
+    private static partial int SchedGetcpu();
+}
