@@ -241,7 +241,6 @@ public sealed class TpmifBackend : IDisposable
         }
         finally
         {
-            placement?.Restore();
             _currentRing = null;
         }
     }

@@ -11,7 +11,7 @@ namespace Vtpm.Benchmarks;
 /// <c>./build.sh bench --ring [N]</c>: GetRandom(32) round trips to one <c>vtpm socket … --tpmback</c> through
 /// (a) the tpmif ring from an in-process frontend (with its default adaptive spin, and once sleeping at once;
 /// the ring rows answer into a reused buffer), plus a header-rejected command (the transport alone), (b) its TCP
-/// data channel, (c) TCP → a <c>tpmfront</c> process → the ring; then (d) a Unix socket to a second,
+/// data channel, (c) TCP → a <c>tpmfront</c> process → the ring, in its swtpm and its MS simulator flavour; then (d) a Unix socket to a second,
 /// identically started vtpm (vtpm has one data channel per process) and (e) swtpm over TCP. Prints p50/p99 and
 /// throughput, the idle CPU of vtpm and tpmfront with a connected, idle ring (exact per-thread run time from
 /// /proc/PID/task/TID/schedstat), then issue 4's goals and whether this run meets them. VTPM_RING_SPIN sets
@@ -76,6 +76,17 @@ public static class RingBenchmark
             // Both processes measured over the same window.
             (frontIdle, backIdle) = CpuPercent(tpmfront.Id, vtpm.Id, IdleWindow);
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"idle tpmfront process: {frontIdle:F3} %, its vtpm: {backIdle:F3} % of one CPU over {IdleWindow.TotalSeconds:F0} s"));
+            tpmfront.Kill();
+            tpmfront.WaitForExit();
+
+            // (c') the same through tpmfront's MS simulator flavour (what tpm2-tools' mssim TCTI talks to).
+            int msPort = TpmServer.FreePortPair();
+            var msFront = Start(TpmfrontExecutable.Path(), procs, "--store", store, "--name", "bench", "mssim", "--port", msPort.ToString(CultureInfo.InvariantCulture));
+            WaitPort(msPort, msFront);
+            sw.Restart();
+            while (!TpmServerRing(store) && sw.Elapsed < TimeSpan.FromSeconds(30)) Thread.Sleep(20);
+            using (var viaMssim = new RawTpmClient(msPort, TpmProtocol.Mssim))
+                rows.Add(Measure("MS simulator TCP → tpmfront → ring", n, () => viaMssim.Transact(getRandom)));
 
             // (d) Unix socket: a second vtpm started the same way.
             string sock = Path.Combine(work, "vtpm.sock");

@@ -1,7 +1,9 @@
+using System.Buffers.Binary;
 using System.Net.Sockets;
 using Microsoft.Extensions.Logging;
 using Vtpm.Emulator.Options;
 using Vtpm.Tpm2.State;
+using Vtpm.Wire;
 
 namespace Vtpm.Emulator.Transports;
 
@@ -60,8 +62,14 @@ public sealed class MssimServer : IAsyncDisposable
 
     void ServeCommand(CommandConnection client)
     {
-        // A powered-off simulator answers with an empty response (ms-tpm-20-ref _rpc__Send_Command).
-        TpmCommandExecutor execute = (command, locality, response) => _host.IsPoweredOn ? _host.Execute(command, locality, response) : 0;
+        TpmCommandExecutor execute = (command, locality, response) =>
+        {
+            // A powered-off simulator answers with an empty response (ms-tpm-20-ref _rpc__Send_Command). A
+            // powered-off engine executes nothing and answers TPM_RC_FAILURE, so the power line is asked only
+            // after such an answer: over a ring (tpmfront) asking first would cost a second round trip per command.
+            int n = _host.Execute(command, locality, response);
+            return n == 10 && BinaryPrimitives.ReadUInt32BigEndian(response[6..]) == (uint)TpmRc.Failure.Code && !_host.IsPoweredOn ? 0 : n;
+        };
         while (client.WaitForRequest())
         {
             uint code = client.ReadUInt32();

@@ -47,6 +47,25 @@ public sealed class TpmifProcessTests
     static string[] RingFiles(int pid) =>
         Directory.GetFiles(SharedRing.ShmDirectory, $"{SharedRing.FilePrefix}{TpmServer.TpmfrontDevice}-{pid.ToString(CultureInfo.InvariantCulture)}-*");
 
+    /// <summary>
+    /// The MS simulator answers a command sent while it is powered off with an empty response; through tpmfront
+    /// the power line is the vtpm's, behind the ring (tpmfront asks it only after a TPM_RC_FAILURE answer).
+    /// </summary>
+    [TestMethod]
+    public void MssimCommandsWhileTheVtpmIsPoweredOffGetEmptyResponsesThroughTpmfront()
+    {
+        using var s = TpmServer.Start("tpmfront-mssim");
+        using var c = s.Connect(TimeSpan.FromSeconds(10));
+        Assert.IsEmpty(c.Transact(StartupClear), "powered off at start");
+        s.PowerOnIfSimulator();
+        Assert.AreEqual(0u, Rc(c.Transact(StartupClear)));
+        Assert.AreEqual(0u, Rc(c.Transact(GetRandom8)));
+        PlatformChannel.MssimSignals(s.ControlPort, PlatformChannel.PowerOff);
+        Assert.IsEmpty(c.Transact(GetRandom8), "powered off again");
+        s.PowerOnIfSimulator();
+        Assert.AreEqual(0x100u, Rc(c.Transact(GetRandom8)), "TPM_RC_INITIALIZE: powered on, no Startup yet");
+    }
+
     [TestMethod]
     public void KilledVtpmGivesClientErrorsNotAHangAndTheStreamResumesAfterRestart()
     {
