@@ -4,7 +4,7 @@ namespace Vtpm.Frontend;
 
 /// <summary>
 /// The libc calls behind a ring's sealed memory (memfd_create(2), fcntl(2) file seals, ftruncate(2), statx(2),
-/// open(2) of /proc/PID/fd/N, mmap(2)). Constants from /usr/include (linux/memfd.h, linux/fcntl.h,
+/// open(2) of /proc/PID/fd/N, mmap(2)) and its serve thread's placement (sched_setaffinity(2), sched_getcpu(3)). Constants from /usr/include (linux/memfd.h, linux/fcntl.h,
 /// asm-generic/mman-common.h, asm-generic/fcntl.h, linux/stat.h); they are the same on x86_64 and arm64.
 /// </summary>
 internal static unsafe partial class Libc
@@ -54,6 +54,19 @@ internal static unsafe partial class Libc
 
     [LibraryImport("libc", EntryPoint = "munmap", SetLastError = true)]
     public static partial int Munmap(nint address, nuint length);
+
+    /// <summary>cpu_set_t as glibc sizes it (1024 CPUs), in 64-bit words; the kernel accepts any multiple of the word size.</summary>
+    public const int CpuSetWords = 16;
+
+    // pid 0 = the calling thread (the affinity calls work on thread ids).
+    [LibraryImport("libc", EntryPoint = "sched_getaffinity")]
+    public static partial int SchedGetaffinity(int pid, nuint size, ulong* mask);
+
+    [LibraryImport("libc", EntryPoint = "sched_setaffinity")]
+    public static partial int SchedSetaffinity(int pid, nuint size, ulong* mask);
+
+    [LibraryImport("libc", EntryPoint = "sched_getcpu")]
+    public static partial int SchedGetcpu();
 
     /// <summary>errno of the last failed call above, as text ("EPERM (1)"…) for log lines.</summary>
     public static string LastError() => Describe(Marshal.GetLastPInvokeError());

@@ -1,5 +1,4 @@
 using System.Numerics;
-using System.Runtime.InteropServices;
 
 namespace Vtpm.Frontend;
 
@@ -19,10 +18,9 @@ namespace Vtpm.Frontend;
 /// to do.
 /// </para>
 /// </summary>
-internal sealed unsafe partial class PeerCpuAvoidance
+internal sealed unsafe class PeerCpuAvoidance
 {
-    // cpu_set_t as glibc sizes it (1024 CPUs); sched_setaffinity(2) accepts any multiple of the word size.
-    const int MaskWords = 16;
+    const int MaskWords = Libc.CpuSetWords;
 
     readonly ulong[] _allowed = new ulong[MaskWords];
     readonly ulong[] _narrowed = new ulong[MaskWords];
@@ -39,7 +37,7 @@ internal sealed unsafe partial class PeerCpuAvoidance
     {
         fixed (ulong* m = _allowed)
         {
-            _usable = SchedGetaffinity(0, MaskWords * sizeof(ulong), m) == 0 && Count(_allowed) >= 2;
+            _usable = Libc.SchedGetaffinity(0, MaskWords * sizeof(ulong), m) == 0 && Count(_allowed) >= 2;
         }
     }
 
@@ -50,19 +48,19 @@ internal sealed unsafe partial class PeerCpuAvoidance
     public bool AvoidPeer(int peerCpu)
     {
         if (!_usable || (uint)peerCpu >= MaskWords * 64 || (_allowed[peerCpu >> 6] & (1UL << (peerCpu & 63))) == 0) return false;
-        if (SchedGetcpu() != peerCpu) return false;
+        if (Libc.SchedGetcpu() != peerCpu) return false;
         _allowed.CopyTo(_narrowed, 0);
         _narrowed[peerCpu >> 6] &= ~(1UL << (peerCpu & 63));
         int moved;
         fixed (ulong* m = _narrowed)
         {
-            moved = SchedSetaffinity(0, MaskWords * sizeof(ulong), m);
+            moved = Libc.SchedSetaffinity(0, MaskWords * sizeof(ulong), m);
         }
         // The migration happened inside the call above (a running thread is moved before it returns); widening
         // the set again does not move it back.
         fixed (ulong* m = _allowed)
         {
-            _ = SchedSetaffinity(0, MaskWords * sizeof(ulong), m);
+            _ = Libc.SchedSetaffinity(0, MaskWords * sizeof(ulong), m);
         }
         if (moved != 0) return false;
         AvoidedCpu = peerCpu;
@@ -76,14 +74,4 @@ internal sealed unsafe partial class PeerCpuAvoidance
         foreach (ulong w in mask) n += BitOperations.PopCount(w);
         return n;
     }
-
-    // pid 0 = the calling thread (sched_setaffinity(2) works on thread ids).
-    [LibraryImport("libc", EntryPoint = "sched_getaffinity")]
-    private static partial int SchedGetaffinity(int pid, nuint size, ulong* mask);
-
-    [LibraryImport("libc", EntryPoint = "sched_setaffinity")]
-    private static partial int SchedSetaffinity(int pid, nuint size, ulong* mask);
-
-    [LibraryImport("libc", EntryPoint = "sched_getcpu")]
-    private static partial int SchedGetcpu();
 }

@@ -1,4 +1,3 @@
-using System.Runtime.InteropServices;
 using Vtpm.Frontend;
 
 namespace Vtpm.Tests.Tpmif;
@@ -8,7 +7,7 @@ namespace Vtpm.Tests.Tpmif;
 /// runs on a thread of its own, so affinity changes never reach the test runner's threads.
 /// </summary>
 [TestClass]
-public sealed unsafe partial class PeerCpuAvoidanceTests
+public sealed unsafe class PeerCpuAvoidanceTests
 {
     [TestMethod]
     public void TheServeThreadLeavesTheCpuTheFrontendRunsOn() => OnOwnThread(() =>
@@ -17,7 +16,7 @@ public sealed unsafe partial class PeerCpuAvoidanceTests
         var avoidance = new PeerCpuAvoidance();
         PinTo(0);
         Assert.IsTrue(avoidance.AvoidPeer(0));
-        Assert.AreNotEqual(0, SchedGetcpu());
+        Assert.AreNotEqual(0, Libc.SchedGetcpu());
         Assert.AreEqual(1, avoidance.Moves);
         Assert.AreEqual(0, avoidance.AvoidedCpu);
         // Moved, not pinned: the thread has the CPUs it had before (the scheduler stays free to place it).
@@ -30,7 +29,7 @@ public sealed unsafe partial class PeerCpuAvoidanceTests
         var avoidance = new PeerCpuAvoidance();
         PinTo(0);
         Assert.IsFalse(avoidance.AvoidPeer(1));
-        Assert.AreEqual(0, SchedGetcpu());
+        Assert.AreEqual(0, Libc.SchedGetcpu());
         CollectionAssert.AreEqual(new[] { 0 }, Allowed());
         Assert.AreEqual(0, avoidance.Moves);
     });
@@ -55,7 +54,7 @@ public sealed unsafe partial class PeerCpuAvoidanceTests
         PinTo(0);
         var avoidance = new PeerCpuAvoidance();
         Assert.IsFalse(avoidance.AvoidPeer(0));
-        Assert.AreEqual(0, SchedGetcpu());
+        Assert.AreEqual(0, Libc.SchedGetcpu());
         CollectionAssert.AreEqual(new[] { 0 }, Allowed());
     });
 
@@ -81,25 +80,16 @@ public sealed unsafe partial class PeerCpuAvoidanceTests
 
     static void PinTo(int cpu)
     {
-        var mask = new ulong[16];
+        var mask = new ulong[Libc.CpuSetWords];
         mask[cpu >> 6] = 1UL << (cpu & 63);
-        fixed (ulong* m = mask) Assert.AreEqual(0, SchedSetaffinity(0, 128, m));
-        Assert.AreEqual(cpu, SchedGetcpu());
+        fixed (ulong* m = mask) Assert.AreEqual(0, Libc.SchedSetaffinity(0, Libc.CpuSetWords * sizeof(ulong), m));
+        Assert.AreEqual(cpu, Libc.SchedGetcpu());
     }
 
     static int[] Allowed()
     {
-        var mask = new ulong[16];
-        fixed (ulong* m = mask) Assert.AreEqual(0, SchedGetaffinity(0, 128, m));
+        var mask = new ulong[Libc.CpuSetWords];
+        fixed (ulong* m = mask) Assert.AreEqual(0, Libc.SchedGetaffinity(0, Libc.CpuSetWords * sizeof(ulong), m));
         return Enumerable.Range(0, 1024).Where(c => (mask[c >> 6] & (1UL << (c & 63))) != 0).ToArray();
     }
-
-    [LibraryImport("libc", EntryPoint = "sched_getaffinity")]
-    private static partial int SchedGetaffinity(int pid, nuint size, ulong* mask);
-
-    [LibraryImport("libc", EntryPoint = "sched_setaffinity")]
-    private static partial int SchedSetaffinity(int pid, nuint size, ulong* mask);
-
-    [LibraryImport("libc", EntryPoint = "sched_getcpu")]
-    private static partial int SchedGetcpu();
 }
