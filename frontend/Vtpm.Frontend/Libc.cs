@@ -15,7 +15,9 @@ internal static unsafe partial class Libc
     public const int ProtRead = 0x1, ProtWrite = 0x2, MapShared = 0x1, MapPopulate = 0x8000;
     public const int ORdwr = 0x2, ONoctty = 0x100, ONonblock = 0x800, OCloexec = 0x80000;
     public const int AtFdcwd = -100, AtEmptyPath = 0x1000;
-    public const uint StatxType = 0x1, StatxMode = 0x2, StatxIno = 0x100, StatxSize = 0x200;
+    public const uint StatxType = 0x1, StatxMode = 0x2, StatxUid = 0x8, StatxIno = 0x100, StatxSize = 0x200;
+    public const int AtSymlinkNofollow = 0x100;
+    public const int SIfdir = 0x4000, SIsvtx = 0x200, SIwgrp = 0x10, SIwoth = 0x2;
     public const int SIfmt = 0xF000, SIfreg = 0x8000;
     public const int Eperm = 1, Enoent = 2, Eacces = 13;
 
@@ -24,6 +26,7 @@ internal static unsafe partial class Libc
     public struct Statx
     {
         [FieldOffset(0)] public uint Mask;
+        [FieldOffset(20)] public uint Uid;
         [FieldOffset(28)] public ushort Mode;
         [FieldOffset(32)] public ulong Inode;
         [FieldOffset(40)] public ulong Size;
@@ -48,6 +51,9 @@ internal static unsafe partial class Libc
 
     [LibraryImport("libc", EntryPoint = "statx", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     public static partial int StatxCall(int directoryFd, string path, int flags, uint mask, Statx* result);
+
+    [LibraryImport("libc", EntryPoint = "geteuid")]
+    public static partial uint Geteuid();
 
     [LibraryImport("libc", EntryPoint = "mmap", SetLastError = true)]
     public static partial nint Mmap(nint address, nuint length, int protection, int flags, int fd, long offset);

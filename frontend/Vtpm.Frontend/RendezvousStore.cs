@@ -45,16 +45,41 @@ public sealed class RendezvousStore
 
     public string SideDirectory(Side side) => Path.Combine(DeviceDirectory, side == Side.Frontend ? "frontend" : "backend");
 
-    /// <summary>Creates this side's directory (and the device directory).</summary>
-    public void Create(Side side) => Directory.CreateDirectory(SideDirectory(side));
+    /// <summary>Mode of the directories we create (0755): only their owner may write them (<see cref="StorePermissions"/>).</summary>
+    const UnixFileMode DirectoryMode = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute
+        | UnixFileMode.GroupRead | UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherExecute;
+
+    /// <summary>Mode of key files (0644): the peer may read them, only their writer may replace them.</summary>
+    const UnixFileMode KeyMode = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead;
+
+    /// <summary>Creates this side's directory (and the device directory), then checks who may write them.</summary>
+    /// <exception cref="InvalidOperationException">Someone else could write the store (the message says where and how to fix it).</exception>
+    public void Create(Side side)
+    {
+        CreateDirectory(SideDirectory(side));
+        if (TrustProblem() is { } problem) throw new InvalidOperationException(problem);
+    }
+
+    // The analyzers want the Unix-only overloads guarded; tpmif itself (memfd, futex) is Linux-only anyway.
+    static void CreateDirectory(string path)
+    {
+        if (OperatingSystem.IsWindows()) Directory.CreateDirectory(path);
+        else Directory.CreateDirectory(path, DirectoryMode);
+    }
+
+    /// <summary>Why the store cannot be trusted (someone else could write a side's keys), or null (<see cref="StorePermissions"/>).</summary>
+    public string? TrustProblem() => StorePermissions.Problem(this);
 
     /// <summary>Writes one key atomically.</summary>
     public void Write(Side side, string key, string value)
     {
         string dir = SideDirectory(side);
-        Directory.CreateDirectory(dir);
+        CreateDirectory(dir);
         string temp = Path.Combine(dir, $".{key}.{Environment.ProcessId}.{Environment.CurrentManagedThreadId}.tmp");
-        File.WriteAllText(temp, value);
+        var options = new FileStreamOptions { Mode = FileMode.Create, Access = FileAccess.Write };
+        if (!OperatingSystem.IsWindows()) options.UnixCreateMode = KeyMode;
+        using (var fs = new FileStream(temp, options))
+            fs.Write(System.Text.Encoding.UTF8.GetBytes(value));
         File.Move(temp, Path.Combine(dir, key), overwrite: true);
     }
 

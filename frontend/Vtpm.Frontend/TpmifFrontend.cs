@@ -28,6 +28,7 @@ public sealed class TpmifFrontend : IDisposable
     Thread? _thread;
     SharedRing? _ring;
     AdaptiveSpin? _spin;
+    string? _trustProblem;
     volatile bool _connected;
     volatile bool _inFlight;
     volatile SharedRing? _currentRing;
@@ -96,6 +97,16 @@ public sealed class TpmifFrontend : IDisposable
             {
                 if (ct.WaitHandle.WaitOne(50)) return;
             }
+            var problem = _store.TrustProblem();
+            if (problem is not null)
+            {
+                // As the backend does: someone else could write the backend's keys; wait until that is fixed.
+                if (problem != _trustProblem) _log.LogWarning("tpmfront {Name}: not connecting: {Problem}", _store.Name, problem);
+                _trustProblem = problem;
+                if (ct.WaitHandle.WaitOne(1000)) return;
+                continue;
+            }
+            _trustProblem = null;
             int generation = ++_generation;
             SharedRing ring;
             try

@@ -19,8 +19,8 @@ public sealed class TpmifHostilePeerTests
     static readonly byte[] StartupClear = [0x80, 0x01, 0, 0, 0, 12, 0, 0, 0x01, 0x44, 0, 0];
     static readonly byte[] GetRandom8 = [0x80, 0x01, 0, 0, 0, 12, 0, 0, 0x01, 0x7B, 0, 8];
 
-    /// <summary>Doorbell page words (frontend/README.md): kick counters at 0/64/128/192, sleeper counts 4 bytes after each.</summary>
-    static readonly int[] DoorbellWords = [0, 4, 64, 68, 128, 132, 192, 196];
+    /// <summary>Doorbell page words (frontend/README.md): kick counters at 0/64/128/192, sleeper counts 4 bytes after each, the CPU hint at 256.</summary>
+    static readonly int[] DoorbellWords = [0, 4, 64, 68, 128, 132, 192, 196, 256];
 
     static uint Rc(byte[] response) => BinaryPrimitives.ReadUInt32BigEndian(response.AsSpan(6));
 
