@@ -1,4 +1,5 @@
 using System.Globalization;
+using Microsoft.Extensions.Logging;
 
 namespace Vtpm.Frontend;
 
@@ -69,6 +70,20 @@ public sealed class RendezvousStore
 
     /// <summary>Why the store cannot be trusted (someone else could write a side's keys), or null (<see cref="StorePermissions"/>).</summary>
     public string? TrustProblem() => StorePermissions.Problem(this);
+
+    string? _reported;
+
+    /// <summary>
+    /// True if the store can be trusted; otherwise logs why, once per distinct problem (the caller retries until
+    /// it is fixed), as "<paramref name="who"/> NAME: not connecting: …".
+    /// </summary>
+    public bool CheckTrusted(ILogger log, string who)
+    {
+        var problem = TrustProblem();
+        if (problem is not null && problem != _reported) log.LogWarning("{Who} {Name}: not connecting: {Problem}", who, Name, problem);
+        _reported = problem;
+        return problem is null;
+    }
 
     /// <summary>Writes one key atomically.</summary>
     public void Write(Side side, string key, string value)

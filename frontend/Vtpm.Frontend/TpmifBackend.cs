@@ -164,7 +164,9 @@ public sealed class TpmifBackend : IDisposable
         while (!ct.WaitHandle.WaitOne(100))
         {
             if (_store.ReadState(Side.Frontend) != XenbusState.Initialised) continue;
-            if (!StoreStillTrusted()) continue;
+            // Checked again before each connection: someone may have changed the permissions since Start, or the
+            // frontend's directory appeared with a mode that lets others write its keys.
+            if (!_store.CheckTrusted(_log, "tpmback")) continue;
             if (_store.Read(Side.Frontend, "pid") is not { } identity || !ProcessIdentity.IsRunning(identity)) continue;
             if (_store.Read(Side.Frontend, "ring-ref") is not { } reference) continue;
             if (_store.Read(Side.Frontend, "feature-protocol-v2") != "1") continue;
@@ -177,22 +179,6 @@ public sealed class TpmifBackend : IDisposable
             return new Offer(identity, pid, reference, fd, pages, key);
         }
         return null;
-    }
-
-    string? _trustProblem;
-
-    /// <summary>
-    /// The store's permissions, checked again before each connection (someone may have changed them since
-    /// Start, or the frontend's directory appeared with a mode that lets others write its keys). A problem is
-    /// logged once; the offer waits until it is fixed.
-    /// </summary>
-    bool StoreStillTrusted()
-    {
-        var problem = _store.TrustProblem();
-        if (problem is not null && problem != _trustProblem)
-            _log.LogWarning("tpmback {Name}: not connecting: {Problem}", _store.Name, problem);
-        _trustProblem = problem;
-        return problem is null;
     }
 
     /// <summary>Serves requests until the frontend leaves or misbehaves; true on a protocol violation.</summary>

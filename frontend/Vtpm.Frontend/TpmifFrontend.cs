@@ -28,7 +28,6 @@ public sealed class TpmifFrontend : IDisposable
     Thread? _thread;
     SharedRing? _ring;
     AdaptiveSpin? _spin;
-    string? _trustProblem;
     volatile bool _connected;
     volatile bool _inFlight;
     volatile SharedRing? _currentRing;
@@ -97,16 +96,12 @@ public sealed class TpmifFrontend : IDisposable
             {
                 if (ct.WaitHandle.WaitOne(50)) return;
             }
-            var problem = _store.TrustProblem();
-            if (problem is not null)
+            // As the backend does: while someone else could write the backend's keys, wait until that is fixed.
+            if (!_store.CheckTrusted(_log, "tpmfront"))
             {
-                // As the backend does: someone else could write the backend's keys; wait until that is fixed.
-                if (problem != _trustProblem) _log.LogWarning("tpmfront {Name}: not connecting: {Problem}", _store.Name, problem);
-                _trustProblem = problem;
                 if (ct.WaitHandle.WaitOne(1000)) return;
                 continue;
             }
-            _trustProblem = null;
             int generation = ++_generation;
             SharedRing ring;
             try

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Runtime.Versioning;
 using System.Text;
 using Vtpm.Frontend;
+using Vtpm.Tests.Host;
 using Vtpm.Tests.Support.Processes;
 
 namespace Vtpm.Tests.Tpmif;
@@ -115,6 +116,30 @@ public sealed class StorePermissionsTests
         }
         Assert.AreNotEqual(0, p.ExitCode);
         StringAssert.Contains(stderr.Result + stdout.Result, "writable by group or others");
+    }
+
+    [TestMethod]
+    public void AFrontendDoesNotOfferARingWhileTheBackendsKeysAreWritableByOthers()
+    {
+        var log = new ListLogger();
+        using var frontend = new TpmifFrontend(new RendezvousStore(_root, "dev0"), log);
+        frontend.Start();
+        // Then a backend's keys as a live process publishes them (this test process plays the backend), in a
+        // directory anyone may write.
+        var store = Store();
+        store.Create(Side.Backend);
+        File.SetUnixFileMode(store.SideDirectory(Side.Backend), Mode0777);
+        store.WriteOwner(Side.Backend);
+        store.Write(Side.Backend, "feature-protocol-v2", "1");
+        store.WriteState(Side.Backend, XenbusState.InitWait);
+        bool Warned() { lock (log.Lines) return log.Lines.Any(l => l.Contains("not connecting", StringComparison.Ordinal) && l.Contains(store.SideDirectory(Side.Backend), StringComparison.Ordinal)); }
+        Assert.IsTrue(SpinWait.SpinUntil(Warned, 10_000), "no warning");
+        Assert.IsNull(store.Read(Side.Frontend, "ring-ref"), "a ring was offered through an untrusted store");
+
+        File.SetUnixFileMode(store.SideDirectory(Side.Backend), Mode0755);
+        Assert.IsTrue(SpinWait.SpinUntil(() => store.Read(Side.Frontend, "ring-ref") is not null && store.ReadState(Side.Frontend) == XenbusState.Initialised, 10_000),
+            "the frontend did not offer its ring once the directory was fixed");
+        lock (log.Lines) Assert.AreEqual(1, log.Lines.Count(l => l.Contains("not connecting", StringComparison.Ordinal)), "the problem is logged once");
     }
 
     [TestMethod]
