@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Runtime.Versioning;
-using System.Text;
 using Vtpm.Frontend;
 using Vtpm.Tests.Host;
 using Vtpm.Tests.Support.Processes;
@@ -145,31 +144,22 @@ public sealed class StorePermissionsTests
     [TestMethod]
     public void ABackendWaitsWhileTheFrontendsKeysAreWritableByOthersAndConnectsOnceFixed()
     {
-        var output = new StringBuilder();
-        using var vtpm = TpmServer.StartBackend(_root, l => { lock (output) output.AppendLine(l); });
-        var store = new RendezvousStore(Path.Combine(_root, "rendezvous"), TpmServer.TpmfrontDevice);
-        string Output() { lock (output) return output.ToString(); }
-        try
-        {
-            Assert.IsTrue(SpinWait.SpinUntil(() => store.ReadState(Side.Backend) == XenbusState.InitWait, 30_000), "backend never reached InitWait\n" + Output());
-            store.Create(Side.Frontend);
-            store.WriteOwner(Side.Frontend);
-            File.SetUnixFileMode(store.SideDirectory(Side.Frontend), Mode0777);
-            using var ring = SharedRing.Create(2, $"{TpmServer.TpmfrontDevice}-perm");
-            RingTrace.Offer(store, ring);
-            Assert.IsTrue(SpinWait.SpinUntil(() => Output().Contains("not connecting", StringComparison.Ordinal), 10_000), "no warning\n" + Output());
-            Assert.AreEqual(XenbusState.InitWait, store.ReadState(Side.Backend));
-            StringAssert.Contains(Output(), store.SideDirectory(Side.Frontend));
+        using var backend = RingBackend.In(_root);
+        var store = backend.Store;
+        string Output() => backend.Output();
+        Assert.IsTrue(SpinWait.SpinUntil(() => store.ReadState(Side.Backend) == XenbusState.InitWait, 30_000), "backend never reached InitWait\n" + Output());
+        store.Create(Side.Frontend);
+        store.WriteOwner(Side.Frontend);
+        File.SetUnixFileMode(store.SideDirectory(Side.Frontend), Mode0777);
+        using var ring = SharedRing.Create(2, $"{TpmServer.TpmfrontDevice}-perm");
+        RingTrace.Offer(store, ring);
+        Assert.IsTrue(SpinWait.SpinUntil(() => Output().Contains("not connecting", StringComparison.Ordinal), 10_000), "no warning\n" + Output());
+        Assert.AreEqual(XenbusState.InitWait, store.ReadState(Side.Backend));
+        StringAssert.Contains(Output(), store.SideDirectory(Side.Frontend));
 
-            File.SetUnixFileMode(store.SideDirectory(Side.Frontend), Mode0755);
-            string reference = ring.Descriptor.ToString(System.Globalization.CultureInfo.InvariantCulture);
-            Assert.IsTrue(SpinWait.SpinUntil(() => store.ReadState(Side.Backend) == XenbusState.Connected && store.Read(Side.Backend, "ready") == reference, 10_000),
-                "backend did not connect once the directory was fixed\n" + Output());
-        }
-        finally
-        {
-            vtpm.Kill();
-            vtpm.WaitForExit();
-        }
+        File.SetUnixFileMode(store.SideDirectory(Side.Frontend), Mode0755);
+        string reference = ring.Descriptor.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        Assert.IsTrue(SpinWait.SpinUntil(() => store.ReadState(Side.Backend) == XenbusState.Connected && store.Read(Side.Backend, "ready") == reference, 10_000),
+            "backend did not connect once the directory was fixed\n" + Output());
     }
 }

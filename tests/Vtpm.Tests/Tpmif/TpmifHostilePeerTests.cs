@@ -1,7 +1,6 @@
 using System.Buffers.Binary;
 using System.Diagnostics;
 using System.Globalization;
-using System.Text;
 using Vtpm.Frontend;
 using Vtpm.Tests.Support.Processes;
 
@@ -38,122 +37,108 @@ public sealed class TpmifHostilePeerTests
     [TestMethod]
     public unsafe void RandomSharedPageContentNeverCrashesVtpmAndAGoodFrontendIsServedAfterwards()
     {
-        string dir = Directory.CreateTempSubdirectory("tpmif-hostile-").FullName;
-        var output = new StringBuilder();
-        using var vtpm = TpmServer.StartBackend(dir, l => { lock (output) output.AppendLine(l); });
-        var store = new RendezvousStore(Path.Combine(dir, "rendezvous"), TpmServer.TpmfrontDevice);
-        string Diagnostics() { lock (output) return $"vtpm output:\n{output}"; }
-        try
+        using var backend = RingBackend.InNewDirectory("tpmif-hostile-");
+        var (vtpm, store) = (backend.Process, backend.Store);
+        string Diagnostics() => $"vtpm output:\n{backend.Output()}";
+        Assert.IsTrue(WaitFor(() => store.ReadState(Side.Backend) == XenbusState.InitWait, 30_000), "backend never reached InitWait\n" + Diagnostics());
+        store.Create(Side.Frontend);
+        store.WriteOwner(Side.Frontend);
+        var rng = new Random(20261123);
+        int connected = 0;
+        for (int round = 0; round < 12; round++)
         {
-            Assert.IsTrue(WaitFor(() => store.ReadState(Side.Backend) == XenbusState.InitWait, 30_000), "backend never reached InitWait\n" + Diagnostics());
-            store.Create(Side.Frontend);
-            store.WriteOwner(Side.Frontend);
-            var rng = new Random(20261123);
-            int connected = 0;
-            for (int round = 0; round < 12; round++)
+            int pages = 1 + rng.Next(3);
+            using var ring = SharedRing.Create(pages, $"{TpmServer.TpmfrontDevice}-h{round}");
+            string reference = ring.Descriptor.ToString(CultureInfo.InvariantCulture);
+            try
             {
-                int pages = 1 + rng.Next(3);
-                using var ring = SharedRing.Create(pages, $"{TpmServer.TpmfrontDevice}-h{round}");
-                string reference = ring.Descriptor.ToString(CultureInfo.InvariantCulture);
-                try
+                RingTrace.Offer(store, ring);
+                if (!WaitFor(() => store.ReadState(Side.Backend) == XenbusState.Connected && store.Read(Side.Backend, "ready") == reference, 10_000))
+                    Assert.Fail($"round {round}: backend did not connect\n" + Diagnostics());
+                connected++;
+                byte* page = ring.PagePointer(0);
+                byte* doorbells = page + (long)pages * SharedRing.PageSize;
+                long total = (long)pages * SharedRing.PageSize;
+                if (round % 2 == 0)
                 {
-                    RingTrace.Offer(store, ring);
-                    if (!WaitFor(() => store.ReadState(Side.Backend) == XenbusState.Connected && store.Read(Side.Backend, "ready") == reference, 10_000))
-                        Assert.Fail($"round {round}: backend did not connect\n" + Diagnostics());
-                    connected++;
-                    byte* page = ring.PagePointer(0);
-                    byte* doorbells = page + (long)pages * SharedRing.PageSize;
-                    long total = (long)pages * SharedRing.PageSize;
-                    if (round % 2 == 0)
+                    // Random header, page references and data, then a kick; repeatedly.
+                    for (int i = 0; i < 300 && store.ReadState(Side.Backend) == XenbusState.Connected; i++)
                     {
-                        // Random header, page references and data, then a kick; repeatedly.
-                        for (int i = 0; i < 300 && store.ReadState(Side.Backend) == XenbusState.Connected; i++)
-                        {
-                            var junk = new byte[8 + 4 * 16 + rng.Next(64)];
-                            rng.NextBytes(junk);
-                            if (rng.Next(3) == 0) junk[4] = (byte)TpmifState.Submit;
-                            if (rng.Next(2) == 0) junk[6] = 0;
-                            if (rng.Next(2) == 0) junk[7] = (byte)rng.Next(pages + 1);
-                            if (rng.Next(2) == 0) BinaryPrimitives.WriteUInt32LittleEndian(junk, (uint)rng.Next(SharedRing.Capacity(pages - 1) + 64));
-                            junk.CopyTo(new Span<byte>(page, junk.Length));
-                            // The doorbell page too: kick counters and the backend's sleeper counts.
-                            if (rng.Next(6) == 0) *(uint*)(doorbells + DoorbellWords[rng.Next(DoorbellWords.Length)]) = (uint)rng.Next(int.MinValue, int.MaxValue);
-                            ring.KickBackend();
-                            if (rng.Next(8) == 0) ring.KickCancel();
-                            Thread.SpinWait(rng.Next(2000));
-                        }
-                        // A sleeper count scribbled to 0 only stops our own kicks from waking the backend (it
-                        // wakes by itself on its liveness timer). Claim sleepers, so this round's close is seen at once.
-                        foreach (int w in DoorbellWords) if (w % 8 == 4) *(uint*)(doorbells + w) = 1000;
+                        var junk = new byte[8 + 4 * 16 + rng.Next(64)];
+                        rng.NextBytes(junk);
+                        if (rng.Next(3) == 0) junk[4] = (byte)TpmifState.Submit;
+                        if (rng.Next(2) == 0) junk[6] = 0;
+                        if (rng.Next(2) == 0) junk[7] = (byte)rng.Next(pages + 1);
+                        if (rng.Next(2) == 0) BinaryPrimitives.WriteUInt32LittleEndian(junk, (uint)rng.Next(SharedRing.Capacity(pages - 1) + 64));
+                        junk.CopyTo(new Span<byte>(page, junk.Length));
+                        // The doorbell page too: kick counters and the backend's sleeper counts.
+                        if (rng.Next(6) == 0) *(uint*)(doorbells + DoorbellWords[rng.Next(DoorbellWords.Length)]) = (uint)rng.Next(int.MinValue, int.MaxValue);
+                        ring.KickBackend();
+                        if (rng.Next(8) == 0) ring.KickCancel();
+                        Thread.SpinWait(rng.Next(2000));
                     }
-                    else
-                    {
-                        // Well-formed submissions while a second thread rewrites the header under the backend.
-                        using var stop = new CancellationTokenSource();
-                        var scribbler = Task.Run(() =>
-                        {
-                            var r = new Random(round);
-                            var b = new byte[8 + 4 * 16];
-                            while (!stop.IsCancellationRequested)
-                            {
-                                r.NextBytes(b);
-                                int at = r.Next(b.Length - 4);
-                                b.AsSpan(at, 4).CopyTo(new Span<byte>(page + at, 4));
-                                if (r.Next(4) == 0) new Span<byte>(page, (int)Math.Min(total, 256)).Fill((byte)r.Next(256));
-                            }
-                        });
-                        for (int i = 0; i < 300 && store.ReadState(Side.Backend) == XenbusState.Connected; i++)
-                        {
-                            GetRandom8.CopyTo(new Span<byte>(page + 8, GetRandom8.Length));
-                            ring.WriteRequestHeader((uint)GetRandom8.Length, 0, 0);
-                            ring.SetState(TpmifState.Submit);
-                            ring.KickBackend();
-                            Thread.SpinWait(rng.Next(5000));
-                        }
-                        stop.Cancel();
-                        scribbler.Wait();
-                    }
-                    Assert.IsFalse(vtpm.HasExited, $"round {round}: vtpm died\n" + Diagnostics());
+                    // A sleeper count scribbled to 0 only stops our own kicks from waking the backend (it
+                    // wakes by itself on its liveness timer). Claim sleepers, so this round's close is seen at once.
+                    foreach (int w in DoorbellWords) if (w % 8 == 4) *(uint*)(doorbells + w) = 1000;
                 }
-                finally
+                else
                 {
-                    // Leave like a frontend that gives up: Closing, then back to Initialising for the next round.
-                    store.WriteState(Side.Frontend, XenbusState.Closing);
-                    store.Delete(Side.Frontend, "ring-ref");
-                    ring.KickControl();
-                    ring.KickBackend();
-                    Assert.IsTrue(WaitFor(() => store.ReadState(Side.Backend) == XenbusState.InitWait, 10_000), $"round {round}: backend did not return to InitWait\n" + Diagnostics());
-                    store.WriteState(Side.Frontend, XenbusState.Initialising);
+                    // Well-formed submissions while a second thread rewrites the header under the backend.
+                    using var stop = new CancellationTokenSource();
+                    var scribbler = Task.Run(() =>
+                    {
+                        var r = new Random(round);
+                        var b = new byte[8 + 4 * 16];
+                        while (!stop.IsCancellationRequested)
+                        {
+                            r.NextBytes(b);
+                            int at = r.Next(b.Length - 4);
+                            b.AsSpan(at, 4).CopyTo(new Span<byte>(page + at, 4));
+                            if (r.Next(4) == 0) new Span<byte>(page, (int)Math.Min(total, 256)).Fill((byte)r.Next(256));
+                        }
+                    });
+                    for (int i = 0; i < 300 && store.ReadState(Side.Backend) == XenbusState.Connected; i++)
+                    {
+                        GetRandom8.CopyTo(new Span<byte>(page + 8, GetRandom8.Length));
+                        ring.WriteRequestHeader((uint)GetRandom8.Length, 0, 0);
+                        ring.SetState(TpmifState.Submit);
+                        ring.KickBackend();
+                        Thread.SpinWait(rng.Next(5000));
+                    }
+                    stop.Cancel();
+                    scribbler.Wait();
                 }
+                Assert.IsFalse(vtpm.HasExited, $"round {round}: vtpm died\n" + Diagnostics());
             }
-            Assert.AreEqual(12, connected);
-            Assert.IsFalse(vtpm.HasExited, Diagnostics());
+            finally
+            {
+                // Leave like a frontend that gives up: Closing, then back to Initialising for the next round.
+                store.WriteState(Side.Frontend, XenbusState.Closing);
+                store.Delete(Side.Frontend, "ring-ref");
+                ring.KickControl();
+                ring.KickBackend();
+                Assert.IsTrue(WaitFor(() => store.ReadState(Side.Backend) == XenbusState.InitWait, 10_000), $"round {round}: backend did not return to InitWait\n" + Diagnostics());
+                store.WriteState(Side.Frontend, XenbusState.Initialising);
+            }
+        }
+        Assert.AreEqual(12, connected);
+        Assert.IsFalse(vtpm.HasExited, Diagnostics());
 
-            // The hostile frontend leaves; a good one connects and is served.
-            store.WriteState(Side.Frontend, XenbusState.Closed);
-            Directory.Delete(store.SideDirectory(Side.Frontend), recursive: true);
-            using var good = new TpmifFrontend(store);
-            good.Start();
-            Assert.IsTrue(good.WaitConnected(TimeSpan.FromSeconds(15)), "the good frontend did not connect\n" + Diagnostics());
-            // Whatever the junk did to the TPM (it may have started or shut it down), a _TPM_Init and Startup bring it back.
-            Assert.AreEqual(0u, Rc(good.Transact(RingPlatform.Build(PlatformSignal.Init))));
-            Assert.AreEqual(0u, Rc(good.Transact(StartupClear)), Diagnostics());
-            var rsp = good.Transact(GetRandom8);
-            Assert.AreEqual(0u, Rc(rsp));
-            Assert.HasCount(20, rsp);
-            Assert.IsFalse(vtpm.HasExited);
-            StringAssert.DoesNotMatch(Diagnostics(), new System.Text.RegularExpressions.Regex("Unhandled exception|Fatal error"));
-            // The junk was noticed: bad headers, page references or lengths closed the connection.
-            StringAssert.Contains(Diagnostics(), "closing the connection");
-        }
-        finally
-        {
-            if (!vtpm.HasExited)
-            {
-                vtpm.Kill();
-                vtpm.WaitForExit();
-            }
-            Directory.Delete(dir, recursive: true);
-        }
+        // The hostile frontend leaves; a good one connects and is served.
+        store.WriteState(Side.Frontend, XenbusState.Closed);
+        Directory.Delete(store.SideDirectory(Side.Frontend), recursive: true);
+        using var good = new TpmifFrontend(store);
+        good.Start();
+        Assert.IsTrue(good.WaitConnected(TimeSpan.FromSeconds(15)), "the good frontend did not connect\n" + Diagnostics());
+        // Whatever the junk did to the TPM (it may have started or shut it down), a _TPM_Init and Startup bring it back.
+        Assert.AreEqual(0u, Rc(good.Transact(RingPlatform.Build(PlatformSignal.Init))));
+        Assert.AreEqual(0u, Rc(good.Transact(StartupClear)), Diagnostics());
+        var rsp = good.Transact(GetRandom8);
+        Assert.AreEqual(0u, Rc(rsp));
+        Assert.HasCount(20, rsp);
+        Assert.IsFalse(vtpm.HasExited);
+        StringAssert.DoesNotMatch(Diagnostics(), new System.Text.RegularExpressions.Regex("Unhandled exception|Fatal error"));
+        // The junk was noticed: bad headers, page references or lengths closed the connection.
+        StringAssert.Contains(Diagnostics(), "closing the connection");
     }
 }

@@ -1,7 +1,6 @@
 using System.Buffers.Binary;
 using System.Diagnostics;
 using System.Runtime.InteropServices;
-using System.Text;
 using Vtpm.Frontend;
 using Vtpm.Tests.Support.Processes;
 
@@ -155,143 +154,101 @@ public sealed class TpmifSealedRingTests
     [TestMethod]
     public void VtpmRefusesUnsealedRingsWithALogLineAndServesTheNextFrontend()
     {
-        string dir = Directory.CreateTempSubdirectory("tpmif-sealed-").FullName;
-        var output = new StringBuilder();
-        string Output() { lock (output) return output.ToString(); }
-        using var vtpm = TpmServer.StartBackend(dir, l => { lock (output) output.AppendLine(l); });
-        var store = new RendezvousStore(Path.Combine(dir, "rendezvous"), TpmServer.TpmfrontDevice);
+        using var backend = RingBackend.InNewDirectory("tpmif-sealed-");
+        var (vtpm, store) = (backend.Process, backend.Store);
+        string Output() => backend.Output();
+        WaitFor(() => store.ReadState(Side.Backend) == XenbusState.InitWait, "backend InitWait");
+        store.Create(Side.Frontend);
+        store.WriteOwner(Side.Frontend);
+        // An unsealed memfd of the right size: the frontend could shrink it under vtpm's mapping later.
+        int fd = UnsealedMemfd();
         try
         {
-            WaitFor(() => store.ReadState(Side.Backend) == XenbusState.InitWait, "backend InitWait");
-            store.Create(Side.Frontend);
-            store.WriteOwner(Side.Frontend);
-            // An unsealed memfd of the right size: the frontend could shrink it under vtpm's mapping later.
-            int fd = UnsealedMemfd();
-            try
-            {
-                RingTrace.Offer(store, fd.ToString(System.Globalization.CultureInfo.InvariantCulture), 1);
-                WaitFor(() => Output().Contains("is not sealed against resizing", StringComparison.Ordinal), "the refusal in vtpm's log\n" + Output());
-                StringAssert.Contains(Output(), $"refusing ring-ref '{fd}' of frontend {ProcessIdentity.Current}");
-                // An old-style /dev/shm path is no ring-ref any more.
-                RingTrace.Offer(store, "/dev/shm/vtpm-tpmif-dev0-1-1", 1);
-                WaitFor(() => Output().Contains("ring-ref -1 is not a descriptor number", StringComparison.Ordinal), "the second refusal\n" + Output());
-                Assert.AreEqual(XenbusState.InitWait, store.ReadState(Side.Backend));
-                Assert.IsEmpty(RingTrace.Mappings(vtpm.Id), "vtpm mapped a refused ring");
-            }
-            finally
-            {
-                _ = Libc.Close(fd);
-            }
-            store.WriteState(Side.Frontend, XenbusState.Closed);
-            Directory.Delete(store.SideDirectory(Side.Frontend), recursive: true);
-
-            using var good = new TpmifFrontend(store);
-            good.Start();
-            Assert.IsTrue(good.WaitConnected(TimeSpan.FromSeconds(15)), "the good frontend did not connect\n" + Output());
-            Assert.AreEqual(0u, Rc(good.Transact(RingPlatform.Build(PlatformSignal.Init))));
-            Assert.AreEqual(0u, Rc(good.Transact(StartupClear)));
-            Assert.HasCount(20, good.Transact(GetRandom8));
-            Assert.IsFalse(vtpm.HasExited, Output());
+            RingTrace.Offer(store, fd.ToString(System.Globalization.CultureInfo.InvariantCulture), 1);
+            WaitFor(() => Output().Contains("is not sealed against resizing", StringComparison.Ordinal), "the refusal in vtpm's log\n" + Output());
+            StringAssert.Contains(Output(), $"refusing ring-ref '{fd}' of frontend {ProcessIdentity.Current}");
+            // An old-style /dev/shm path is no ring-ref any more.
+            RingTrace.Offer(store, "/dev/shm/vtpm-tpmif-dev0-1-1", 1);
+            WaitFor(() => Output().Contains("ring-ref -1 is not a descriptor number", StringComparison.Ordinal), "the second refusal\n" + Output());
+            Assert.AreEqual(XenbusState.InitWait, store.ReadState(Side.Backend));
+            Assert.IsEmpty(RingTrace.Mappings(vtpm.Id), "vtpm mapped a refused ring");
         }
         finally
         {
-            if (!vtpm.HasExited)
-            {
-                vtpm.Kill();
-                vtpm.WaitForExit();
-            }
-            Directory.Delete(dir, recursive: true);
+            _ = Libc.Close(fd);
         }
+        store.WriteState(Side.Frontend, XenbusState.Closed);
+        Directory.Delete(store.SideDirectory(Side.Frontend), recursive: true);
+
+        using var good = new TpmifFrontend(store);
+        good.Start();
+        Assert.IsTrue(good.WaitConnected(TimeSpan.FromSeconds(15)), "the good frontend did not connect\n" + Output());
+        Assert.AreEqual(0u, Rc(good.Transact(RingPlatform.Build(PlatformSignal.Init))));
+        Assert.AreEqual(0u, Rc(good.Transact(StartupClear)));
+        Assert.HasCount(20, good.Transact(GetRandom8));
+        Assert.IsFalse(vtpm.HasExited, Output());
     }
 
     [TestMethod]
     public void AHostileFrontendCannotShrinkOrGrowTheRingAndVtpmKeepsServingIt()
     {
-        string dir = Directory.CreateTempSubdirectory("tpmif-sealed-").FullName;
-        var output = new StringBuilder();
-        string Output() { lock (output) return output.ToString(); }
-        using var vtpm = TpmServer.StartBackend(dir, l => { lock (output) output.AppendLine(l); });
-        var store = new RendezvousStore(Path.Combine(dir, "rendezvous"), TpmServer.TpmfrontDevice);
-        try
-        {
-            WaitFor(() => store.ReadState(Side.Backend) == XenbusState.InitWait, "backend InitWait");
-            store.Create(Side.Frontend);
-            store.WriteOwner(Side.Frontend);
-            using var ring = SharedRing.Create(1, TpmServer.TpmfrontDevice + "-hostile");
-            RingTrace.Offer(store, ring);
-            WaitFor(() => store.ReadState(Side.Backend) == XenbusState.Connected, "backend Connected\n" + Output());
-            Assert.HasCount(1, RingTrace.Mappings(vtpm.Id));
-            Assert.AreEqual(0u, Rc(Submit(ring, RingPlatform.Build(PlatformSignal.Init))));
-            Assert.AreEqual(0u, Rc(Submit(ring, StartupClear)));
+        using var backend = RingBackend.InNewDirectory("tpmif-sealed-");
+        var (vtpm, store) = (backend.Process, backend.Store);
+        string Output() => backend.Output();
+        WaitFor(() => store.ReadState(Side.Backend) == XenbusState.InitWait, "backend InitWait");
+        store.Create(Side.Frontend);
+        store.WriteOwner(Side.Frontend);
+        using var ring = SharedRing.Create(1, TpmServer.TpmfrontDevice + "-hostile");
+        RingTrace.Offer(store, ring);
+        WaitFor(() => store.ReadState(Side.Backend) == XenbusState.Connected, "backend Connected\n" + Output());
+        Assert.HasCount(1, RingTrace.Mappings(vtpm.Id));
+        Assert.AreEqual(0u, Rc(Submit(ring, RingPlatform.Build(PlatformSignal.Init))));
+        Assert.AreEqual(0u, Rc(Submit(ring, StartupClear)));
 
-            // With a plain shared file, ftruncate(0) here made vtpm's next access to the page raise SIGBUS.
-            foreach (long size in new[] { 0L, SharedRing.PageSize, SharedRing.FileSize(1) + SharedRing.PageSize })
-            {
-                Assert.AreEqual(-1, Libc.Ftruncate(ring.Descriptor, size), $"ftruncate to {size} succeeded");
-                Assert.AreEqual(Libc.Eperm, Marshal.GetLastPInvokeError());
-                var rsp = Submit(ring, GetRandom8);
-                Assert.AreEqual(0u, Rc(rsp));
-                Assert.HasCount(20, rsp);
-            }
-            Assert.IsFalse(vtpm.HasExited, Output());
-
-            // The hostile frontend leaves: vtpm drops its mapping and waits for the next frontend.
-            store.WriteState(Side.Frontend, XenbusState.Closing);
-            ring.KickControl();
-            ring.KickBackend();
-            WaitFor(() => store.ReadState(Side.Backend) == XenbusState.InitWait, "backend InitWait again\n" + Output());
-            Assert.IsEmpty(RingTrace.Mappings(vtpm.Id));
-            Assert.IsEmpty(RingTrace.Descriptors(vtpm.Id));
-            StringAssert.DoesNotMatch(Output(), new System.Text.RegularExpressions.Regex("Unhandled exception|Fatal error|SIGBUS"));
-        }
-        finally
+        // With a plain shared file, ftruncate(0) here made vtpm's next access to the page raise SIGBUS.
+        foreach (long size in new[] { 0L, SharedRing.PageSize, SharedRing.FileSize(1) + SharedRing.PageSize })
         {
-            if (!vtpm.HasExited)
-            {
-                vtpm.Kill();
-                vtpm.WaitForExit();
-            }
-            Directory.Delete(dir, recursive: true);
+            Assert.AreEqual(-1, Libc.Ftruncate(ring.Descriptor, size), $"ftruncate to {size} succeeded");
+            Assert.AreEqual(Libc.Eperm, Marshal.GetLastPInvokeError());
+            var rsp = Submit(ring, GetRandom8);
+            Assert.AreEqual(0u, Rc(rsp));
+            Assert.HasCount(20, rsp);
         }
+        Assert.IsFalse(vtpm.HasExited, Output());
+
+        // The hostile frontend leaves: vtpm drops its mapping and waits for the next frontend.
+        store.WriteState(Side.Frontend, XenbusState.Closing);
+        ring.KickControl();
+        ring.KickBackend();
+        WaitFor(() => store.ReadState(Side.Backend) == XenbusState.InitWait, "backend InitWait again\n" + Output());
+        Assert.IsEmpty(RingTrace.Mappings(vtpm.Id));
+        Assert.IsEmpty(RingTrace.Descriptors(vtpm.Id));
+        StringAssert.DoesNotMatch(Output(), new System.Text.RegularExpressions.Regex("Unhandled exception|Fatal error|SIGBUS"));
     }
 
     [TestMethod]
     public void ACleanStopLeavesNoMappingDescriptorOrShmFileOnEitherSide()
     {
-        string dir = Directory.CreateTempSubdirectory("tpmif-sealed-").FullName;
-        var output = new StringBuilder();
-        string Output() { lock (output) return output.ToString(); }
-        using var vtpm = TpmServer.StartBackend(dir, l => { lock (output) output.AppendLine(l); });
-        var store = new RendezvousStore(Path.Combine(dir, "rendezvous"), TpmServer.TpmfrontDevice);
+        using var backend = RingBackend.InNewDirectory("tpmif-sealed-");
+        var (vtpm, store) = (backend.Process, backend.Store);
+        string Output() => backend.Output();
         string device = $"{TpmServer.TpmfrontDevice}-";
-        try
+        using (var front = new TpmifFrontend(store))
         {
-            using (var front = new TpmifFrontend(store))
-            {
-                front.Start();
-                Assert.IsTrue(front.WaitConnected(TimeSpan.FromSeconds(15)), Output());
-                Assert.AreEqual(0u, Rc(front.Transact(RingPlatform.Build(PlatformSignal.Init))));
-                // Connected: one mapping in each process, and no descriptor left open in either.
-                Assert.HasCount(1, RingTrace.Mappings(Environment.ProcessId, device));
-                Assert.HasCount(1, RingTrace.Mappings(vtpm.Id, device));
-                Assert.IsEmpty(RingTrace.Descriptors(Environment.ProcessId, device));
-                Assert.IsEmpty(RingTrace.Descriptors(vtpm.Id, device));
-            }
-            WaitFor(() => store.ReadState(Side.Backend) == XenbusState.InitWait, "backend InitWait");
-            Assert.IsEmpty(RingTrace.Mappings(Environment.ProcessId, device));
-            Assert.IsEmpty(RingTrace.Mappings(vtpm.Id, device));
+            front.Start();
+            Assert.IsTrue(front.WaitConnected(TimeSpan.FromSeconds(15)), Output());
+            Assert.AreEqual(0u, Rc(front.Transact(RingPlatform.Build(PlatformSignal.Init))));
+            // Connected: one mapping in each process, and no descriptor left open in either.
+            Assert.HasCount(1, RingTrace.Mappings(Environment.ProcessId, device));
+            Assert.HasCount(1, RingTrace.Mappings(vtpm.Id, device));
+            Assert.IsEmpty(RingTrace.Descriptors(Environment.ProcessId, device));
             Assert.IsEmpty(RingTrace.Descriptors(vtpm.Id, device));
-            Assert.IsEmpty(Directory.GetFiles(SharedRing.ShmDirectory, SharedRing.FilePrefix + device + "*"));
-            Assert.IsFalse(Directory.Exists(store.SideDirectory(Side.Frontend)), "frontend keys left behind");
         }
-        finally
-        {
-            if (!vtpm.HasExited)
-            {
-                vtpm.Kill();
-                vtpm.WaitForExit();
-            }
-            Directory.Delete(dir, recursive: true);
-        }
+        WaitFor(() => store.ReadState(Side.Backend) == XenbusState.InitWait, "backend InitWait");
+        Assert.IsEmpty(RingTrace.Mappings(Environment.ProcessId, device));
+        Assert.IsEmpty(RingTrace.Mappings(vtpm.Id, device));
+        Assert.IsEmpty(RingTrace.Descriptors(vtpm.Id, device));
+        Assert.IsEmpty(Directory.GetFiles(SharedRing.ShmDirectory, SharedRing.FilePrefix + device + "*"));
+        Assert.IsFalse(Directory.Exists(store.SideDirectory(Side.Frontend)), "frontend keys left behind");
     }
 }
