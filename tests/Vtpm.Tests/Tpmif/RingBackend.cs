@@ -1,3 +1,4 @@
+using System.Buffers.Binary;
 using System.Diagnostics;
 using System.Text;
 using Vtpm.Frontend;
@@ -38,6 +39,31 @@ internal sealed class RingBackend : IDisposable
     public string Output()
     {
         lock (_output) return _output.ToString();
+    }
+
+    static readonly byte[] StartupClear = [0x80, 0x01, 0, 0, 0, 12, 0, 0, 0x01, 0x44, 0, 0];
+    static readonly byte[] GetRandom8 = [0x80, 0x01, 0, 0, 0, 12, 0, 0, 0x01, 0x7B, 0, 8];
+
+    static uint Rc(byte[] response) => BinaryPrimitives.ReadUInt32BigEndian(response.AsSpan(6));
+
+    /// <summary>
+    /// After a test played a (bad) frontend: that frontend leaves, a well-behaved one connects, and vtpm serves
+    /// it. Whatever the earlier one did to the TPM (it may have started or shut it down), _TPM_Init and a
+    /// Startup bring it back.
+    /// </summary>
+    public void AssertServesAGoodFrontend()
+    {
+        Store.WriteState(Side.Frontend, XenbusState.Closed);
+        System.IO.Directory.Delete(Store.SideDirectory(Side.Frontend), recursive: true);
+        using var good = new TpmifFrontend(Store);
+        good.Start();
+        Assert.IsTrue(good.WaitConnected(TimeSpan.FromSeconds(15)), "the good frontend did not connect\n" + Output());
+        Assert.AreEqual(0u, Rc(good.Transact(RingPlatform.Build(PlatformSignal.Init))), Output());
+        Assert.AreEqual(0u, Rc(good.Transact(StartupClear)), Output());
+        var rsp = good.Transact(GetRandom8);
+        Assert.AreEqual(0u, Rc(rsp));
+        Assert.HasCount(20, rsp);
+        Assert.IsFalse(Process.HasExited, Output());
     }
 
     public void Dispose()
