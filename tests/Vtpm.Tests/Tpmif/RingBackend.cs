@@ -41,6 +41,14 @@ internal sealed class RingBackend : IDisposable
         lock (_output) return _output.ToString();
     }
 
+    /// <summary>Waits for the backend's InitWait, then claims the frontend side for the test process, which plays the frontend.</summary>
+    public void ClaimFrontendSide()
+    {
+        Assert.IsTrue(SpinWait.SpinUntil(() => Store.ReadState(Side.Backend) == XenbusState.InitWait, 30_000), "backend never reached InitWait\n" + Output());
+        Store.Create(Side.Frontend);
+        Store.WriteOwner(Side.Frontend);
+    }
+
     static readonly byte[] StartupClear = [0x80, 0x01, 0, 0, 0, 12, 0, 0, 0x01, 0x44, 0, 0];
     static readonly byte[] GetRandom8 = [0x80, 0x01, 0, 0, 0, 12, 0, 0, 0x01, 0x7B, 0, 8];
 

@@ -147,9 +147,7 @@ public sealed class StorePermissionsTests
         using var backend = RingBackend.In(_root);
         var store = backend.Store;
         string Output() => backend.Output();
-        Assert.IsTrue(SpinWait.SpinUntil(() => store.ReadState(Side.Backend) == XenbusState.InitWait, 30_000), "backend never reached InitWait\n" + Output());
-        store.Create(Side.Frontend);
-        store.WriteOwner(Side.Frontend);
+        backend.ClaimFrontendSide();
         File.SetUnixFileMode(store.SideDirectory(Side.Frontend), Mode0777);
         using var ring = SharedRing.Create(2, $"{TpmServer.TpmfrontDevice}-perm");
         RingTrace.Offer(store, ring);

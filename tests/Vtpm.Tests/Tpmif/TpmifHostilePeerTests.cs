@@ -40,9 +40,7 @@ public sealed class TpmifHostilePeerTests
         using var backend = RingBackend.InNewDirectory("tpmif-hostile-");
         var (vtpm, store) = (backend.Process, backend.Store);
         string Diagnostics() => $"vtpm output:\n{backend.Output()}";
-        Assert.IsTrue(WaitFor(() => store.ReadState(Side.Backend) == XenbusState.InitWait, 30_000), "backend never reached InitWait\n" + Diagnostics());
-        store.Create(Side.Frontend);
-        store.WriteOwner(Side.Frontend);
+        backend.ClaimFrontendSide();
         var rng = new Random(20261123);
         int connected = 0;
         for (int round = 0; round < 12; round++)

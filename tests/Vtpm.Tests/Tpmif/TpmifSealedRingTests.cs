@@ -157,9 +157,7 @@ public sealed class TpmifSealedRingTests
         using var backend = RingBackend.InNewDirectory("tpmif-sealed-");
         var (vtpm, store) = (backend.Process, backend.Store);
         string Output() => backend.Output();
-        WaitFor(() => store.ReadState(Side.Backend) == XenbusState.InitWait, "backend InitWait");
-        store.Create(Side.Frontend);
-        store.WriteOwner(Side.Frontend);
+        backend.ClaimFrontendSide();
         // An unsealed memfd of the right size: the frontend could shrink it under vtpm's mapping later.
         int fd = UnsealedMemfd();
         try
@@ -186,9 +184,7 @@ public sealed class TpmifSealedRingTests
         using var backend = RingBackend.InNewDirectory("tpmif-sealed-");
         var (vtpm, store) = (backend.Process, backend.Store);
         string Output() => backend.Output();
-        WaitFor(() => store.ReadState(Side.Backend) == XenbusState.InitWait, "backend InitWait");
-        store.Create(Side.Frontend);
-        store.WriteOwner(Side.Frontend);
+        backend.ClaimFrontendSide();
         using var ring = SharedRing.Create(1, TpmServer.TpmfrontDevice + "-hostile");
         RingTrace.Offer(store, ring);
         WaitFor(() => store.ReadState(Side.Backend) == XenbusState.Connected, "backend Connected\n" + Output());
