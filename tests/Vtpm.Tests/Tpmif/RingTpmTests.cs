@@ -208,17 +208,24 @@ public sealed class RingTpmTests
         CollectionAssert.AreEqual(GetStateBlob(vtpm, StateBlobKind.SaveState), GetStateBlob(front, StateBlobKind.SaveState));
     }
 
+    /// <summary>QEMU's way: a socketpair, one end handed over with CMD_SET_DATAFD; returns ours.</summary>
+    Socket AttachDataChannel(Socket control)
+    {
+        var (data, theirs) = FdPassing.CreatePair();
+        _owned.Add(data);
+        FdPassing.Send(control, Words(SwtpmServer.CmdSetDataFd), theirs);
+        FdPassing.CloseFd(theirs);
+        Assert.AreEqual(SwtpmServer.TpmSuccess, U32(Read(control, 4)));
+        data.ReceiveTimeout = 5000;
+        return data;
+    }
+
     [TestMethod]
     public void TpmfrontControlChannel_SetDataFd_CarriesCommandsThroughTheRing()
     {
         Start();
         var front = ControlChannel(_ring, "front-ctrl.sock");
-        var (data, theirs) = FdPassing.CreatePair();
-        _owned.Add(data);
-        FdPassing.Send(front, Words(SwtpmServer.CmdSetDataFd), theirs);
-        FdPassing.CloseFd(theirs);
-        Assert.AreEqual(SwtpmServer.TpmSuccess, U32(Read(front, 4)));
-        data.ReceiveTimeout = 5000;
+        var data = AttachDataChannel(front);
         Assert.AreEqual(0u, Call(front, SwtpmServer.CmdInit, 0));
         Assert.IsTrue(_host.IsPoweredOn, "CMD_INIT reached the backend's TPM");
         Assert.AreEqual(0u, Rc(Transact(data, StartupClear)));
@@ -232,12 +239,7 @@ public sealed class RingTpmTests
     {
         Start(extraPages: 0);
         var front = ControlChannel(_ring, "front-ctrl.sock");
-        var (data, theirs) = FdPassing.CreatePair();
-        _owned.Add(data);
-        FdPassing.Send(front, Words(SwtpmServer.CmdSetDataFd), theirs);
-        FdPassing.CloseFd(theirs);
-        Assert.AreEqual(SwtpmServer.TpmSuccess, U32(Read(front, 4)));
-        data.ReceiveTimeout = 5000;
+        var data = AttachDataChannel(front);
         Assert.AreEqual(0u, Call(front, SwtpmServer.CmdInit, 0));
         Assert.AreEqual(0u, Rc(Transact(data, StartupClear)));
         // QEMU's migration: the running TPM's blob out, STOP, the blob in, then INIT restores it.
@@ -259,12 +261,7 @@ public sealed class RingTpmTests
     {
         Start();
         var front = ControlChannel(_ring, "front-ctrl.sock");
-        var (data, theirs) = FdPassing.CreatePair();
-        _owned.Add(data);
-        FdPassing.Send(front, Words(SwtpmServer.CmdSetDataFd), theirs);
-        FdPassing.CloseFd(theirs);
-        Assert.AreEqual(SwtpmServer.TpmSuccess, U32(Read(front, 4)));
-        data.ReceiveTimeout = 5000;
+        var data = AttachDataChannel(front);
         Assert.AreEqual(0u, Call(front, SwtpmServer.CmdInit, 0));
 
         _back.Dispose(); // the backend goes away
