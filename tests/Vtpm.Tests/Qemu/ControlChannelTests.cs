@@ -6,6 +6,7 @@ using Vtpm.Emulator;
 using Vtpm.Emulator.Options;
 using Vtpm.Emulator.Transports;
 using Vtpm.Tests.Support;
+using static Vtpm.Tests.Support.ControlWire;
 using Vtpm.Tpm2.State;
 using Vtpm.Wire;
 using Vtpm.Wire.Tpm2;
@@ -63,41 +64,6 @@ public sealed class ControlChannelTests
         FdPassing.Send(ctrl, Words(SwtpmServer.CmdSetDataFd), theirs);
         FdPassing.CloseFd(theirs); // the server holds its own copy now
         return (ours, ReadU32(ctrl));
-    }
-
-    static byte[] Words(params uint[] words)
-    {
-        var b = new byte[4 * words.Length];
-        for (int i = 0; i < words.Length; i++) BinaryPrimitives.WriteUInt32BigEndian(b.AsSpan(4 * i), words[i]);
-        return b;
-    }
-
-    static byte[] Read(Socket s, int n)
-    {
-        var b = new byte[n];
-        int got = 0;
-        while (got < n)
-        {
-            int r = s.Receive(b, got, n - got, SocketFlags.None);
-            if (r == 0) throw new EndOfStreamException($"closed after {got} of {n} bytes");
-            got += r;
-        }
-        return b;
-    }
-
-    static uint ReadU32(Socket s) => BinaryPrimitives.ReadUInt32BigEndian(Read(s, 4));
-
-    static uint Call(Socket ctrl, params uint[] request)
-    {
-        ctrl.Send(Words(request));
-        return ReadU32(ctrl);
-    }
-
-    static byte[] Transact(Socket data, byte[] command)
-    {
-        data.Send(command);
-        var head = Read(data, 10);
-        return [.. head, .. Read(data, (int)BinaryPrimitives.ReadUInt32BigEndian(head.AsSpan(2)) - 10)];
     }
 
     static bool ClosedByPeer(Socket s)

@@ -1,5 +1,6 @@
 using System.Net.Sockets;
 using Vtpm.Tests.Support;
+using static Vtpm.Tests.Support.ControlWire;
 using Vtpm.Wire;
 using Vtpm.Wire.Tpm2;
 
@@ -16,22 +17,6 @@ public sealed class VtpmProcessTests
 
     [TestCleanup]
     public void Cleanup() => Directory.Delete(_dir, recursive: true);
-
-    static uint Call(Socket ctrl, params uint[] words)
-    {
-        var b = new byte[4 * words.Length];
-        for (int i = 0; i < words.Length; i++) System.Buffers.Binary.BinaryPrimitives.WriteUInt32BigEndian(b.AsSpan(4 * i), words[i]);
-        ctrl.Send(b);
-        var r = new byte[4];
-        int got = 0;
-        while (got < 4)
-        {
-            int n = ctrl.Receive(r, got, 4 - got, SocketFlags.None);
-            if (n == 0) throw new EndOfStreamException();
-            got += n;
-        }
-        return System.Buffers.Binary.BinaryPrimitives.ReadUInt32BigEndian(r);
-    }
 
     static Socket Connect(string path)
     {

@@ -10,6 +10,7 @@ using Vtpm.Emulator.Transports;
 using Vtpm.Frontend;
 using Vtpm.Tests.Qemu;
 using Vtpm.Tests.Support;
+using static Vtpm.Tests.Support.ControlWire;
 using Vtpm.Tpm2.State;
 using Vtpm.Tpmfront;
 using Vtpm.Wire;
@@ -73,34 +74,6 @@ public sealed class RingTpmTests
         return s;
     }
 
-    static byte[] Words(params uint[] words)
-    {
-        var b = new byte[4 * words.Length];
-        for (int i = 0; i < words.Length; i++) BinaryPrimitives.WriteUInt32BigEndian(b.AsSpan(4 * i), words[i]);
-        return b;
-    }
-
-    static byte[] Read(Socket s, int n)
-    {
-        var b = new byte[n];
-        int got = 0;
-        while (got < n)
-        {
-            int r = s.Receive(b, got, n - got, SocketFlags.None);
-            if (r == 0) throw new EndOfStreamException($"closed after {got} of {n} bytes");
-            got += r;
-        }
-        return b;
-    }
-
-    static uint U32(byte[] b, int offset = 0) => BinaryPrimitives.ReadUInt32BigEndian(b.AsSpan(offset));
-
-    static uint Call(Socket ctrl, params uint[] request)
-    {
-        ctrl.Send(Words(request));
-        return U32(Read(ctrl, 4));
-    }
-
     /// <summary>GET_STATEBLOB (ptm_getstate) → result, flags, totlength, length, data; or the result alone on error.</summary>
     static byte[] GetStateBlob(Socket ctrl, StateBlobKind kind)
     {
@@ -120,13 +93,6 @@ public sealed class RingTpmTests
         ctrl.Send(req);
         var head = Read(ctrl, 12);
         return [.. head, .. Read(ctrl, (int)U32(head, 8))];
-    }
-
-    static byte[] Transact(Socket data, byte[] command)
-    {
-        data.Send(command);
-        var head = Read(data, 10);
-        return [.. head, .. Read(data, (int)BinaryPrimitives.ReadUInt32BigEndian(head.AsSpan(2)) - 10)];
     }
 
     static uint Rc(byte[] response) => BinaryPrimitives.ReadUInt32BigEndian(response.AsSpan(6));
