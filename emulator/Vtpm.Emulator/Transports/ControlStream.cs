@@ -76,25 +76,6 @@ public sealed partial class ControlStream : IDisposable
         }
     }
 
-    [StructLayout(LayoutKind.Sequential)]
-    unsafe struct IoVec
-    {
-        public void* Base;
-        public nuint Length;
-    }
-
-    [StructLayout(LayoutKind.Sequential)]
-    unsafe struct MsgHdr
-    {
-        public void* Name;
-        public uint NameLength;
-        public IoVec* Iov;
-        public nuint IovLength;
-        public void* Control;
-        public nuint ControlLength;
-        public int Flags;
-    }
-
     /// <summary>One non-blocking recvmsg: returns the byte count (0 = end of stream) or -errno.</summary>
     unsafe int ReceiveWithFds()
     {

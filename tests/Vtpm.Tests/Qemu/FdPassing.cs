@@ -1,5 +1,6 @@
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
+using Vtpm.Emulator.Transports;
 
 namespace Vtpm.Tests.Qemu;
 
@@ -19,25 +20,6 @@ public static partial class FdPassing
 
     [LibraryImport("libc", EntryPoint = "close", SetLastError = true)]
     private static partial int Close(int fd);
-
-    [StructLayout(LayoutKind.Sequential)]
-    unsafe struct IoVec
-    {
-        public void* Base;
-        public nuint Length;
-    }
-
-    [StructLayout(LayoutKind.Sequential)]
-    unsafe struct MsgHdr
-    {
-        public void* Name;
-        public uint NameLength;
-        public IoVec* Iov;
-        public nuint IovLength;
-        public void* Control;
-        public nuint ControlLength;
-        public int Flags;
-    }
 
     /// <summary>A connected pair: the Socket we keep, and the raw descriptor of the end to pass.</summary>
     public static unsafe (Socket Ours, int TheirFd) CreatePair()
