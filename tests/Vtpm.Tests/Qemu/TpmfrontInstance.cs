@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Text;
 using Vtpm.Frontend;
 using Vtpm.Tests.Support.Processes;
 
@@ -13,40 +12,28 @@ namespace Vtpm.Tests.Qemu;
 /// </summary>
 public sealed class TpmfrontInstance : IDisposable
 {
-    readonly StringBuilder _output = new();
+    readonly ChildProcess _child;
 
     public string Dir { get; }
     public string Store { get; }
     public string ControlPath => Path.Combine(Dir, "front-ctrl.sock");
     public string PidFile => Path.Combine(Dir, "tpmfront.pid");
-    public Process Process { get; }
+    public Process Process => _child.Process;
 
-    public string Output { get { lock (_output) return _output.ToString(); } }
+    public string Output => _child.Output;
 
     public TpmfrontInstance(string dir, string store, bool terminate = false)
     {
         Dir = dir;
         Store = store;
         Directory.CreateDirectory(dir);
-        var psi = new ProcessStartInfo(TpmfrontExecutable.Path())
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        foreach (var a in new[]
-        {
+        _child = new ChildProcess(TpmfrontExecutable.Path(),
+        [
             "--store", store, "--name", TpmServer.TpmfrontDevice, "socket", "--tpm2",
             "--ctrl", $"type=unixio,path={ControlPath}" + (terminate ? ",terminate" : ""),
             "--pid", $"file={PidFile}",
             "--log", "level=2",
-        }) psi.ArgumentList.Add(a);
-        Process = new Process { StartInfo = psi };
-        Process.OutputDataReceived += (_, e) => { if (e.Data is not null) lock (_output) _output.AppendLine(e.Data); };
-        Process.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (_output) _output.AppendLine(e.Data); };
-        Process.Start();
-        Process.BeginOutputReadLine();
-        Process.BeginErrorReadLine();
+        ]);
         var sw = Stopwatch.StartNew();
         while (!File.Exists(PidFile) || !TpmServer.RingConnected(store))
         {
@@ -60,15 +47,7 @@ public sealed class TpmfrontInstance : IDisposable
     public string[] RingFiles() =>
         Directory.GetFiles(SharedRing.ShmDirectory, $"{SharedRing.FilePrefix}{TpmServer.TpmfrontDevice}-{Process.Id.ToString(CultureInfo.InvariantCulture)}-*");
 
-    public bool WaitForExit(TimeSpan timeout) => Process.WaitForExit(timeout);
+    public bool WaitForExit(TimeSpan timeout) => _child.WaitForExit(timeout);
 
-    public void Dispose()
-    {
-        if (!Process.HasExited)
-        {
-            Process.Kill();
-            Process.WaitForExit();
-        }
-        Process.Dispose();
-    }
+    public void Dispose() => _child.Dispose();
 }

@@ -1,6 +1,5 @@
 using System.Buffers.Binary;
 using System.Diagnostics;
-using System.Text;
 using Vtpm.Tests.Host;
 using Vtpm.Tests.Support;
 using Vtpm.Tests.Support.Processes;
@@ -18,16 +17,16 @@ namespace Vtpm.Tests.Qemu;
 /// </summary>
 public sealed partial class VtpmInstance : IDisposable
 {
-    readonly StringBuilder _output = new();
+    readonly ChildProcess _child;
 
     public string Dir { get; }
     public string StateDir { get; }
     public string ControlPath => Path.Combine(Dir, "ctrl.sock");
     public string DataPath => Path.Combine(Dir, "data.sock");
     public string PidFile => Path.Combine(Dir, "vtpm.pid");
-    public Process Process { get; }
+    public Process Process => _child.Process;
 
-    public string Output { get { lock (_output) return _output.ToString(); } }
+    public string Output => _child.Output;
 
     /// <summary>The rendezvous store of a --tpmback instance (null otherwise).</summary>
     public string? Store { get; }
@@ -39,16 +38,10 @@ public sealed partial class VtpmInstance : IDisposable
         StateDir = stateDir;
         Directory.CreateDirectory(dir);
         Directory.CreateDirectory(stateDir);
-        var psi = new ProcessStartInfo(Executables.Vtpm())
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        psi.ArgumentList.Add("socket");
-        if (family == "2.0") psi.ArgumentList.Add("--tpm2");
         string[] args =
         [
+            "socket",
+            .. family == "2.0" ? ["--tpm2"] : Array.Empty<string>(),
             "--tpmstate", $"dir={stateDir}",
             .. tpmbackStore is null
                 ? ["--ctrl", $"type=unixio,path={ControlPath}" + (terminate ? ",terminate" : "")]
@@ -57,13 +50,7 @@ public sealed partial class VtpmInstance : IDisposable
             "--pid", $"file={PidFile}",
             "--log", "level=2",
         ];
-        foreach (var a in args) psi.ArgumentList.Add(a);
-        Process = new Process { StartInfo = psi };
-        Process.OutputDataReceived += (_, e) => { if (e.Data is not null) lock (_output) _output.AppendLine(e.Data); };
-        Process.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (_output) _output.AppendLine(e.Data); };
-        Process.Start();
-        Process.BeginOutputReadLine();
-        Process.BeginErrorReadLine();
+        _child = new ChildProcess(Executables.Vtpm(), args);
         // The pid file is written once both sockets listen.
         var sw = Stopwatch.StartNew();
         while (!File.Exists(PidFile))
@@ -113,15 +100,7 @@ public sealed partial class VtpmInstance : IDisposable
     public void Terminate() => Assert.AreEqual(0, Kill(Process.Id, 15));
 
     /// <summary>Waits for the process to exit by itself.</summary>
-    public bool WaitForExit(TimeSpan timeout) => Process.WaitForExit(timeout);
+    public bool WaitForExit(TimeSpan timeout) => _child.WaitForExit(timeout);
 
-    public void Dispose()
-    {
-        if (!Process.HasExited)
-        {
-            Process.Kill();
-            Process.WaitForExit();
-        }
-        Process.Dispose();
-    }
+    public void Dispose() => _child.Dispose();
 }
