@@ -112,6 +112,18 @@ public sealed partial class GuestBootTests
         Assert.IsEmpty(tpm.Front!.RingFiles(), "a ring file of the tpmfront was left in /dev/shm");
     }
 
+    /// <summary>
+    /// The guest powers off, QEMU exits and sends CMD_SHUTDOWN on its way out; the TPM process it talked to (vtpm,
+    /// or the tpmfront) stops and removes its pid file (<see cref="AssertShutDownByQemu"/>).
+    /// </summary>
+    static void PowerOffGuest(QemuVm vm, GuestTpm tpm)
+    {
+        vm.SendLine("off");
+        vm.WaitFor("GUEST-OFF");
+        Assert.IsTrue(vm.WaitForExit(TimeSpan.FromSeconds(30)), "QEMU exits after the guest powers off");
+        AssertShutDownByQemu(tpm);
+    }
+
     /// <summary>A tpmfront row ends with the vtpm stopped by SIGTERM: it exits cleanly.</summary>
     static void AssertVtpmStopsCleanly(GuestTpm tpm)
     {
@@ -156,11 +168,7 @@ public sealed partial class GuestBootTests
             AssertRandomOk(report, "RAW-TPM0");
             AssertRandomOk(report, "RAW-TPMRM0");
 
-            vm.SendLine("off");
-            vm.WaitFor("GUEST-OFF");
-            Assert.IsTrue(vm.WaitForExit(TimeSpan.FromSeconds(30)), "QEMU exits after the guest powers off");
-            // QEMU sends CMD_SHUTDOWN at exit; vtpm (or the tpmfront) stops and removes its pid file.
-            AssertShutDownByQemu(tpm);
+            PowerOffGuest(vm, tpm);
             StringAssert.Contains(tpm.Front?.Output ?? vtpm.Output, "CMD_SET_DATAFD");
             AssertVtpmStopsCleanly(tpm);
             Assert.IsLessThan(120.0, sw.Elapsed.TotalSeconds, "boot test time");
@@ -244,10 +252,7 @@ public sealed partial class GuestBootTests
                 StringAssert.Contains(vtpmB.Output, "state blob Permanent set");
                 StringAssert.Contains(vtpmB.Output, "state blob Volatile set");
             }
-            vmB.SendLine("off");
-            vmB.WaitFor("GUEST-OFF");
-            Assert.IsTrue(vmB.WaitForExit(TimeSpan.FromSeconds(30)));
-            AssertShutDownByQemu(tpmB);
+            PowerOffGuest(vmB, tpmB);
             AssertVtpmStopsCleanly(tpmB);
         }
         finally
@@ -293,10 +298,7 @@ public sealed partial class GuestBootTests
             Assert.AreEqual(new string('0', 64), vtpm.ReadSha256Pcrs()[16]);
             AssertRandomOk(report, "RAW-TPM0");
             AssertRandomOk(report, "RAW-TPMRM0");
-            vm.SendLine("off");
-            vm.WaitFor("GUEST-OFF");
-            Assert.IsTrue(vm.WaitForExit(TimeSpan.FromSeconds(30)), "QEMU exits after the guest powers off");
-            AssertShutDownByQemu(tpm);
+            PowerOffGuest(vm, tpm);
             AssertVtpmStopsCleanly(tpm);
         }
         finally
@@ -374,10 +376,7 @@ public sealed partial class GuestBootTests
                 AssertRandomOk(report, "RAW-TPM0");
                 Assert.AreEqual(0u, LockoutCounter(tpm.Vtpm), "no failed-tries count from the kill");
                 CollectionAssert.AreEqual(data, NvCmd.Data(SendRetrying(tpm.Vtpm, NvCmd.Read((ushort)data.Length, index: NvIndex).Build())));
-                vm2.SendLine("off");
-                vm2.WaitFor("GUEST-OFF");
-                Assert.IsTrue(vm2.WaitForExit(TimeSpan.FromSeconds(30)), "QEMU exits after the guest powers off");
-                AssertShutDownByQemu(tpm);
+                PowerOffGuest(vm2, tpm);
                 AssertVtpmStopsCleanly(tpm);
             }
             finally
