@@ -1,3 +1,4 @@
+using Vtpm.Tests.Clock;
 using Vtpm.Tests.Support;
 
 namespace Vtpm.Tests.Nv;
@@ -658,12 +659,18 @@ public sealed class SwtpmGoldenTests
 
     static void Replay((string Command, string Response)[] recorded)
     {
-        var h = new EngineHost();
+        // Time as swtpm's run saw it: some milliseconds pass between power-on and the first command (so
+        // ClockSet(0) is already backwards, Part 3 §29.2), none between two commands (so two ClockSets to
+        // the same time both succeed) — frozen here, whatever the speed of the machine running the test.
+        var platform = new ManualPlatform();
+        var h = new EngineHost(platform: platform);
+        platform.Now += 1;
         for (int i = 0; i < recorded.Length; i++)
         {
             if (recorded[i].Command == "INIT")
             {
                 h.Restart();
+                platform.Now += 1;
                 continue;
             }
             var r = h.Send(Convert.FromHexString(recorded[i].Command));

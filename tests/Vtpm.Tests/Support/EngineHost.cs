@@ -11,12 +11,15 @@ public sealed class EngineHost
     public IStateStore Store { get; }
     public Tpm2Engine Tpm { get; private set; }
     readonly Tpm2Options? _options;
+    readonly TpmPlatform? _platform;
 
-    public EngineHost(bool startup = true, IStateStore? store = null, Tpm2Options? options = null)
+    // platform: time and entropy; a frozen clock makes replays independent of the machine's speed.
+    public EngineHost(bool startup = true, IStateStore? store = null, Tpm2Options? options = null, TpmPlatform? platform = null)
     {
         Store = store ?? new MemoryStateStore();
         _options = options;
-        Tpm = new Tpm2Engine(Store, options);
+        _platform = platform;
+        Tpm = new Tpm2Engine(Store, options, platform);
         Tpm.Init();
         if (startup) Assert.AreEqual(TpmRc.Success, Send(Cmd.Of(TpmCc.Startup).U16((ushort)TpmSu.Clear)).Rc);
     }
@@ -24,7 +27,7 @@ public sealed class EngineHost
     /// <summary>Simulates a power cycle with a new engine on the same store (a process restart).</summary>
     public void Restart()
     {
-        Tpm = new Tpm2Engine(Store, _options);
+        Tpm = new Tpm2Engine(Store, _options, _platform);
         Tpm.Init();
     }
 
