@@ -17,7 +17,9 @@ public sealed partial class QemuVm : IDisposable
     readonly Lock _gate = new();
     int _consumed;
 
-    public Process Process { get; }
+    readonly ChildProcess _qemu;
+
+    public Process Process => _qemu.Process;
     public string MonitorPath { get; }
 
     /// <summary>Everything the serial console printed so far (escape sequences and carriage returns removed).</summary>
@@ -27,13 +29,6 @@ public sealed partial class QemuVm : IDisposable
     {
         var (kernel, initrd) = GuestImage.Get();
         MonitorPath = Path.Combine(dir, name + ".monitor");
-        var psi = new ProcessStartInfo(Executables.FromPath("qemu-system-x86_64", "qemu-system-x86"))
-        {
-            RedirectStandardInput = true,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
         var args = new List<string>
         {
             "-nographic", "-m", "256", "-nodefaults", "-serial", "stdio",
@@ -46,18 +41,12 @@ public sealed partial class QemuVm : IDisposable
         };
         if (noReboot) args.Add("-no-reboot");
         if (incoming is not null) args.AddRange(["-incoming", incoming]);
-        foreach (var a in args) psi.ArgumentList.Add(a);
-        Process = new Process { StartInfo = psi };
-        Process.OutputDataReceived += (_, e) => Append(e.Data);
-        Process.ErrorDataReceived += (_, e) => Append(e.Data is null ? null : "[qemu stderr] " + e.Data);
-        Process.Start();
-        Process.BeginOutputReadLine();
-        Process.BeginErrorReadLine();
+        _qemu = new ChildProcess(Executables.FromPath("qemu-system-x86_64", "qemu-system-x86"), args,
+            onLine: Append, onErrorLine: line => Append("[qemu stderr] " + line), redirectInput: true);
     }
 
-    void Append(string? line)
+    void Append(string line)
     {
-        if (line is null) return;
         line = Escapes().Replace(line, "").Replace("\r", "", StringComparison.Ordinal);
         lock (_gate) _serial.AppendLine(line);
     }
@@ -144,15 +133,7 @@ public sealed partial class QemuVm : IDisposable
         return Escapes().Replace(sb.ToString(), "");
     }
 
-    public bool WaitForExit(TimeSpan timeout) => Process.WaitForExit(timeout);
+    public bool WaitForExit(TimeSpan timeout) => _qemu.WaitForExit(timeout);
 
-    public void Dispose()
-    {
-        if (!Process.HasExited)
-        {
-            Process.Kill();
-            Process.WaitForExit();
-        }
-        Process.Dispose();
-    }
+    public void Dispose() => _qemu.Dispose();
 }

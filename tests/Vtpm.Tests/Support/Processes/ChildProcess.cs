@@ -4,8 +4,9 @@ using System.Text;
 namespace Vtpm.Tests.Support.Processes;
 
 /// <summary>
-/// A process a test starts (vtpm, tpmfront): its standard output and error collected line by line for failure
-/// messages (and passed to <c>onLine</c> if given), killed on Dispose if it is still running.
+/// A process a test starts (vtpm, tpmfront, QEMU): its standard output and error collected line by line for
+/// failure messages (and passed to <c>onLine</c> if given; error lines to <c>onErrorLine</c> when that is given),
+/// standard input open for writing when asked, killed on Dispose if it is still running.
 /// </summary>
 public sealed class ChildProcess : IDisposable
 {
@@ -19,19 +20,26 @@ public sealed class ChildProcess : IDisposable
         get { lock (_output) return _output.ToString(); }
     }
 
-    public ChildProcess(string executable, IEnumerable<string> arguments, Action<string>? onLine = null)
+    public ChildProcess(string executable, IEnumerable<string> arguments, Action<string>? onLine = null,
+        Action<string>? onErrorLine = null, bool redirectInput = false)
     {
-        var psi = new ProcessStartInfo(executable) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        var psi = new ProcessStartInfo(executable)
+        {
+            RedirectStandardInput = redirectInput,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
         foreach (var a in arguments) psi.ArgumentList.Add(a);
         Process = new Process { StartInfo = psi };
-        void Line(string? line)
+        void Line(string? line, Action<string>? handler)
         {
             if (line is null) return;
             lock (_output) _output.AppendLine(line);
-            onLine?.Invoke(line);
+            handler?.Invoke(line);
         }
-        Process.OutputDataReceived += (_, e) => Line(e.Data);
-        Process.ErrorDataReceived += (_, e) => Line(e.Data);
+        Process.OutputDataReceived += (_, e) => Line(e.Data, onLine);
+        Process.ErrorDataReceived += (_, e) => Line(e.Data, onErrorLine ?? onLine);
         Process.Start();
         Process.BeginOutputReadLine();
         Process.BeginErrorReadLine();
