@@ -1,6 +1,5 @@
 using System.Buffers.Binary;
 using System.Diagnostics;
-using System.Text;
 using Vtpm.Frontend;
 using Vtpm.Tests.Support.Processes;
 
@@ -12,11 +11,11 @@ namespace Vtpm.Tests.Tpmif;
 /// </summary>
 internal sealed class RingBackend : IDisposable
 {
-    readonly StringBuilder _output = new();
+    readonly ChildProcess _vtpm;
     readonly bool _ownsDirectory;
 
     public string Directory { get; }
-    public Process Process { get; }
+    public Process Process => _vtpm.Process;
 
     /// <summary>The device's rendezvous store (DIR/rendezvous, device <see cref="TpmServer.TpmfrontDevice"/>).</summary>
     public RendezvousStore Store { get; }
@@ -31,15 +30,12 @@ internal sealed class RingBackend : IDisposable
     {
         Directory = directory;
         _ownsDirectory = ownsDirectory;
-        Process = TpmServer.StartBackend(directory, l => { lock (_output) _output.AppendLine(l); });
+        _vtpm = TpmServer.StartBackend(directory);
         Store = new RendezvousStore(Path.Combine(directory, "rendezvous"), TpmServer.TpmfrontDevice);
     }
 
     /// <summary>Everything vtpm printed so far.</summary>
-    public string Output()
-    {
-        lock (_output) return _output.ToString();
-    }
+    public string Output() => _vtpm.Output;
 
     /// <summary>Waits for the backend's InitWait, then claims the frontend side for the test process, which plays the frontend.</summary>
     public void ClaimFrontendSide()
@@ -76,12 +72,7 @@ internal sealed class RingBackend : IDisposable
 
     public void Dispose()
     {
-        if (!Process.HasExited)
-        {
-            Process.Kill();
-            Process.WaitForExit();
-        }
-        Process.Dispose();
+        _vtpm.Dispose();
         if (_ownsDirectory) System.IO.Directory.Delete(Directory, recursive: true);
     }
 }

@@ -1,7 +1,6 @@
 using System.Buffers.Binary;
 using System.Diagnostics;
 using System.Globalization;
-using System.Text;
 using Vtpm.Frontend;
 using Vtpm.Tests.Support.Processes;
 
@@ -107,23 +106,18 @@ public sealed class TpmifProcessTests
         Assert.IsEmpty(RingTrace.Descriptors(s.Process.Id));
 
         // Restart the vtpm on the same state: the ring reconnects and the same client connection carries on.
-        var output = new StringBuilder();
-        using var restarted = TpmServer.StartBackend(s.StateDir, l => { lock (output) output.AppendLine(l); });
-        try
-        {
-            WaitFor(() => TpmServer.RingConnected(s.RendezvousStore), "the ring to reconnect");
-            s.PowerOnIfSimulator();
-            Assert.AreEqual(0u, Rc(c.Transact(StartupClear)));
-            var rsp = c.Transact(GetRandom8);
-            Assert.AreEqual(0u, Rc(rsp));
-            Assert.HasCount(20, rsp); // header + u16 size + 8 bytes
-        }
-        finally
-        {
-            restarted.Kill();
-            restarted.WaitForExit();
-        }
+        using var restarted = RingBackend.In(s.StateDir);
+        WaitFor(() => TpmServer.RingConnected(s.RendezvousStore), "the ring to reconnect");
+        s.PowerOnIfSimulator();
+        Assert.AreEqual(0u, Rc(c.Transact(StartupClear)));
+        var rsp = c.Transact(GetRandom8);
+        Assert.AreEqual(0u, Rc(rsp));
+        Assert.HasCount(20, rsp); // header + u16 size + 8 bytes
     }
+
+    /// <summary>Starts a tpmfront on device <see cref="TpmServer.TpmfrontDevice"/> of <paramref name="store"/>.</summary>
+    static ChildProcess StartTpmfront(string store, params string[] endpoint) =>
+        new(TpmfrontExecutable.Path(), ["--store", store, "--name", TpmServer.TpmfrontDevice, .. endpoint]);
 
     [TestMethod]
     public void KilledTpmfrontReturnsVtpmToWaitingAndANewFrontendIsServed()
@@ -145,22 +139,11 @@ public sealed class TpmifProcessTests
         Assert.IsEmpty(RingTrace.Descriptors(s.Companion.Id), "vtpm still holds a descriptor of the killed frontend's ring");
 
         int port = TpmServer.FreePortPair();
-        var psi = new ProcessStartInfo(TpmfrontExecutable.Path()) { UseShellExecute = false, RedirectStandardError = true, RedirectStandardOutput = true };
-        foreach (var a in new[] { "--store", s.RendezvousStore, "--name", TpmServer.TpmfrontDevice, "mssim", "--port", port.ToString(CultureInfo.InvariantCulture) })
-            psi.ArgumentList.Add(a);
-        using var front = Process.Start(psi)!;
-        try
-        {
-            WaitFor(() => TpmServer.RingConnected(s.RendezvousStore), "the new frontend to connect");
-            using var c2 = new RawTpmClient(port, TpmProtocol.Mssim, TimeSpan.FromSeconds(10));
-            // The vTPM kept running: no power-on or Startup needed.
-            Assert.AreEqual(0u, Rc(c2.Transact(GetRandom8)));
-        }
-        finally
-        {
-            front.Kill();
-            front.WaitForExit();
-        }
+        using var front = StartTpmfront(s.RendezvousStore, "mssim", "--port", port.ToString(CultureInfo.InvariantCulture));
+        WaitFor(() => TpmServer.RingConnected(s.RendezvousStore), "the new frontend to connect");
+        using var c2 = new RawTpmClient(port, TpmProtocol.Mssim, TimeSpan.FromSeconds(10));
+        // The vTPM kept running: no power-on or Startup needed.
+        Assert.AreEqual(0u, Rc(c2.Transact(GetRandom8)), front.Output);
     }
 
     [TestMethod]
@@ -187,19 +170,14 @@ public sealed class TpmifProcessTests
     [TestMethod]
     public void SwtpmFlavourCarriesControlChannelAndLocalityThroughTheRing()
     {
-        string dir = Directory.CreateTempSubdirectory("tpmif-swtpm-").FullName;
-        var output = new StringBuilder();
-        using var vtpm = TpmServer.StartBackend(dir, l => { lock (output) output.AppendLine(l); });
+        var vtpm = RingBackend.InNewDirectory("tpmif-swtpm-");
+        string store = Path.Combine(vtpm.Directory, "rendezvous");
         int port = TpmServer.FreePortPair();
-        var psi = new ProcessStartInfo(TpmfrontExecutable.Path()) { UseShellExecute = false, RedirectStandardError = true, RedirectStandardOutput = true };
-        foreach (var a in new[] { "--store", Path.Combine(dir, "rendezvous"), "--name", TpmServer.TpmfrontDevice,
-                     "--server", $"type=tcp,port={port}", "--ctrl", $"type=tcp,port={port + 1}" })
-            psi.ArgumentList.Add(a);
-        using var front = Process.Start(psi)!;
+        var front = StartTpmfront(store, "--server", $"type=tcp,port={port}", "--ctrl", $"type=tcp,port={port + 1}");
         var work = Directory.CreateTempSubdirectory("tpmif-swtpm-work-").FullName;
         try
         {
-            WaitFor(() => TpmServer.RingConnected(Path.Combine(dir, "rendezvous")), "the ring to connect");
+            WaitFor(() => TpmServer.RingConnected(store), "the ring to connect");
             // tpmfront may connect its ring before its listeners are up.
             WaitFor(() => Listening(port) && Listening(port + 1), "tpmfront's data and control channels");
             // CMD_INIT on tpmfront's control channel reaches the vtpm as a platform command (it starts powered off).
@@ -217,12 +195,9 @@ public sealed class TpmifProcessTests
         }
         finally
         {
-            front.Kill();
-            front.WaitForExit();
-            vtpm.Kill();
-            vtpm.WaitForExit();
+            front.Dispose();
+            vtpm.Dispose();
             Directory.Delete(work, recursive: true);
-            Directory.Delete(dir, recursive: true);
         }
     }
 }

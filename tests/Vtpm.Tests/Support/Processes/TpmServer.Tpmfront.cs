@@ -11,10 +11,10 @@ public sealed partial class TpmServer
 {
     public const string TpmfrontDevice = "dev0";
 
-    Process? _companion;
+    ChildProcess? _companion;
 
     /// <summary>The vtpm behind tpmfront (null for the other targets).</summary>
-    public Process? Companion => _companion;
+    public Process? Companion => _companion?.Process;
 
     /// <summary>The rendezvous store of a tpmfront target.</summary>
     public string RendezvousStore => Path.Combine(StateDir, "rendezvous");
@@ -37,33 +37,20 @@ public sealed partial class TpmServer
     }
 
     /// <summary>Starts <c>vtpm socket --tpm2 --tpmstate dir=STATE/state --tpmback store=STATE/rendezvous,name=dev0</c>.</summary>
-    public static Process StartBackend(string stateDir, Action<string> output)
+    public static ChildProcess StartBackend(string stateDir, Action<string>? output = null)
     {
         string state = Path.Combine(stateDir, "state");
         Directory.CreateDirectory(state);
-        var psi = new ProcessStartInfo(Executables.Vtpm())
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            RedirectStandardInput = true,
-            UseShellExecute = false,
-        };
-        foreach (var a in new[] { "socket", "--tpm2", "--tpmstate", $"dir={state}", "--tpmback", $"store={Path.Combine(stateDir, "rendezvous")},name={TpmfrontDevice}", "--log", "level=2" })
-            psi.ArgumentList.Add(a);
-        var p = new Process { StartInfo = psi, EnableRaisingEvents = true };
-        p.OutputDataReceived += (_, e) => { if (e.Data is not null) output(e.Data); };
-        p.ErrorDataReceived += (_, e) => { if (e.Data is not null) output(e.Data); };
-        p.Start();
-        p.BeginOutputReadLine();
-        p.BeginErrorReadLine();
-        return p;
+        return new ChildProcess(Executables.Vtpm(),
+            ["socket", "--tpm2", "--tpmstate", $"dir={state}", "--tpmback", $"store={Path.Combine(stateDir, "rendezvous")},name={TpmfrontDevice}", "--log", "level=2"],
+            output, redirectInput: true);
     }
 
     /// <summary>True once both sides of the ring published Connected (always true for the other targets).</summary>
     bool CompanionReady()
     {
         if (_companion is null) return true;
-        if (_companion.HasExited) throw new InvalidOperationException($"the vtpm behind tpmfront exited with code {_companion.ExitCode}\n{Output}");
+        if (_companion.Process.HasExited) throw new InvalidOperationException($"the vtpm behind tpmfront exited with code {_companion.Process.ExitCode}\n{Output}");
         return RingConnected(RendezvousStore);
     }
 
@@ -85,8 +72,9 @@ public sealed partial class TpmServer
 
     void StopCompanion()
     {
-        var p = _companion;
-        if (p is null) return;
+        var companion = _companion;
+        if (companion is null) return;
+        var p = companion.Process;
         try
         {
             if (!p.HasExited)
@@ -99,7 +87,7 @@ public sealed partial class TpmServer
         catch (InvalidOperationException)
         {
         }
-        p.Dispose();
+        companion.Dispose();
         _companion = null;
     }
 }
