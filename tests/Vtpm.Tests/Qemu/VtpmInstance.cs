@@ -15,7 +15,7 @@ namespace Vtpm.Tests.Qemu;
 /// TPM while the guest is still up. With a rendezvous store it is instead a vTPM served over a tpmif ring
 /// (<c>--tpmback store=…,name=…</c>, no control channel of its own): QEMU reaches it through a tpmfront.
 /// </summary>
-public sealed partial class VtpmInstance : IDisposable
+public sealed class VtpmInstance : IDisposable
 {
     readonly ChildProcess _child;
 
@@ -93,11 +93,8 @@ public sealed partial class VtpmInstance : IDisposable
         return values;
     }
 
-    [System.Runtime.InteropServices.LibraryImport("libc", EntryPoint = "kill", SetLastError = true)]
-    private static partial int Kill(int pid, int signal);
-
     /// <summary>SIGTERM, as systemd or libvirt stop an emulator.</summary>
-    public void Terminate() => Assert.AreEqual(0, Kill(Process.Id, 15));
+    public void Terminate() => Assert.IsTrue(_child.Signal(15), "SIGTERM not delivered");
 
     /// <summary>Waits for the process to exit by itself.</summary>
     public bool WaitForExit(TimeSpan timeout) => _child.WaitForExit(timeout);

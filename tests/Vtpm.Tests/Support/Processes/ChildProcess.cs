@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Runtime.InteropServices;
 using System.Text;
 
 namespace Vtpm.Tests.Support.Processes;
@@ -8,7 +9,7 @@ namespace Vtpm.Tests.Support.Processes;
 /// failure messages (and passed to <c>onLine</c> if given; error lines to <c>onErrorLine</c> when that is given),
 /// standard input open for writing when asked, killed on Dispose if it is still running.
 /// </summary>
-public sealed class ChildProcess : IDisposable
+public sealed partial class ChildProcess : IDisposable
 {
     readonly StringBuilder _output = new();
 
@@ -46,6 +47,28 @@ public sealed class ChildProcess : IDisposable
     }
 
     public bool WaitForExit(TimeSpan timeout) => Process.WaitForExit(timeout);
+
+    /// <summary>Sends <paramref name="signal"/> (kill(2)); false if it could not be delivered.</summary>
+    public bool Signal(int signal) => SendSignal(Process.Id, signal) == 0;
+
+    /// <summary>SIGTERM (graceful, as systemd or libvirt stop an emulator), then SIGKILL after <paramref name="grace"/>.</summary>
+    public void Stop(TimeSpan grace)
+    {
+        try
+        {
+            if (Process.HasExited) return;
+            Signal(15);
+            if (!Process.WaitForExit(grace)) Process.Kill();
+            Process.WaitForExit();
+        }
+        catch (InvalidOperationException)
+        {
+            // Never started or already reaped.
+        }
+    }
+
+    [LibraryImport("libc", EntryPoint = "kill", SetLastError = true)]
+    private static partial int SendSignal(int pid, int signal);
 
     public void Dispose()
     {

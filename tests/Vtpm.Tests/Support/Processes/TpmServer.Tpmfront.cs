@@ -74,19 +74,7 @@ public sealed partial class TpmServer
     {
         var companion = _companion;
         if (companion is null) return;
-        var p = companion.Process;
-        try
-        {
-            if (!p.HasExited)
-            {
-                _ = SendSignal(p.Id, 15);
-                if (!p.WaitForExit(5_000)) p.Kill();
-            }
-            p.WaitForExit();
-        }
-        catch (InvalidOperationException)
-        {
-        }
+        companion.Stop(TimeSpan.FromSeconds(5));
         companion.Dispose();
         _companion = null;
     }

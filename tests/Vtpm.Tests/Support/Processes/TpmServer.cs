@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
-using System.Runtime.InteropServices;
 using System.Text;
 
 namespace Vtpm.Tests.Support.Processes;
@@ -22,7 +21,9 @@ public sealed partial class TpmServer : IDisposable
     /// <summary>Control (swtpm) or platform (mssim) port: always Port + 1, as both TCTIs assume (ECOSYSTEM §5).</summary>
     public int ControlPort => Port + 1;
     public string StateDir { get; }
-    public Process Process { get; }
+    ChildProcess _child = null!; // set by Launch once the companion (if any) is up
+
+    public Process Process => _child.Process;
 
     /// <summary>The program and arguments, for messages.</summary>
     public string CommandLine => Process.StartInfo.FileName + " " + string.Join(' ', Process.StartInfo.ArgumentList);
@@ -35,13 +36,12 @@ public sealed partial class TpmServer : IDisposable
     /// <summary>Everything the process wrote to stdout and stderr so far.</summary>
     public string Output { get { lock (_output) return _output.ToString(); } }
 
-    TpmServer(TpmTarget target, int port, string stateDir, bool ownsStateDir, Process process)
+    TpmServer(TpmTarget target, int port, string stateDir, bool ownsStateDir)
     {
         Target = target;
         Port = port;
         StateDir = stateDir;
         _ownsStateDir = ownsStateDir;
-        Process = process;
     }
 
     public static TpmServer Start(string target, string? stateDir = null, bool startupClear = false) =>
@@ -108,22 +108,9 @@ public sealed partial class TpmServer : IDisposable
 
     static TpmServer Launch(TpmTarget target, string exe, List<string> args, int port, string stateDir, bool owns)
     {
-        var psi = new ProcessStartInfo(exe)
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            RedirectStandardInput = true,
-            UseShellExecute = false,
-        };
-        foreach (var a in args) psi.ArgumentList.Add(a);
-        var p = new Process { StartInfo = psi, EnableRaisingEvents = true };
-        var server = new TpmServer(target, port, stateDir, owns, p);
+        var server = new TpmServer(target, port, stateDir, owns);
         server.StartCompanion();
-        p.OutputDataReceived += (_, e) => { if (e.Data is not null) lock (server._output) server._output.AppendLine(e.Data); };
-        p.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (server._output) server._output.AppendLine(e.Data); };
-        p.Start();
-        p.BeginOutputReadLine();
-        p.BeginErrorReadLine();
+        server._child = new ChildProcess(exe, args, line => { lock (server._output) server._output.AppendLine(line); }, redirectInput: true);
         return server;
     }
 
@@ -220,20 +207,7 @@ public sealed partial class TpmServer : IDisposable
     }
 
     /// <summary>SIGTERM (graceful), then SIGKILL after 5 s.</summary>
-    public void Stop()
-    {
-        try
-        {
-            if (Process.HasExited) return;
-            _ = SendSignal(Process.Id, 15);
-            if (!Process.WaitForExit(5_000)) Kill();
-            Process.WaitForExit();
-        }
-        catch (InvalidOperationException)
-        {
-            // Never started or already reaped.
-        }
-    }
+    public void Stop() => _child.Stop(TimeSpan.FromSeconds(5));
 
     /// <summary>Waits for the process to exit on its own; returns its exit code or null on timeout.</summary>
     public int? WaitForExit(TimeSpan timeout)
@@ -243,14 +217,11 @@ public sealed partial class TpmServer : IDisposable
         return Process.ExitCode;
     }
 
-    [LibraryImport("libc", EntryPoint = "kill", SetLastError = true)]
-    private static partial int SendSignal(int pid, int signal);
-
     void DisposeProcessOnly()
     {
         Stop();
         StopCompanion();
-        Process.Dispose();
+        _child.Dispose();
     }
 
     public void Dispose()
