@@ -75,6 +75,26 @@ public static partial class Program
     {
         using var logging = CreateLogging(o, daemonChild);
         var log = logging.CreateLogger("vtpm");
+
+        // The addresses first: a port or socket path another process serves stops us before we touch any state.
+        await using var servers = new ServerSet();
+        MssimServer? mssim = null;
+        SwtpmServer? swtpm = null;
+        try
+        {
+            if (o.Mode == HostMode.Mssim) servers.Add(mssim = new MssimServer(o.Server!, log));
+            else
+            {
+                servers.Add(swtpm = new SwtpmServer(o, log));
+                if (swtpm.Data is null && swtpm.Control is null && o.Tpmback is null) throw new OptionException("nothing to listen on");
+            }
+        }
+        catch (Exception e) when (e is System.Net.Sockets.SocketException or IOException or OptionException)
+        {
+            log.LogCritical("{Error}", e is ListenerException ? e.Message : $"cannot listen: {e.Message}");
+            return 1;
+        }
+
         DirectoryStateStore store;
         try
         {
@@ -93,7 +113,7 @@ public static partial class Program
             HasFileKey = o.Key is not null,
         };
 
-        // Load (or manufacture) the state now, so a corrupt state directory stops us before we listen.
+        // Load (or manufacture) the state now, so a corrupt state directory stops us before we serve.
         try
         {
             host.Init(autoShutdown: false, sendStartup: o.Mode == HostMode.Socket && o.NotNeedInit);
@@ -105,32 +125,18 @@ public static partial class Program
             return 1;
         }
 
-        await using var servers = new ServerSet();
         string tcti;
-        try
+        if (mssim is not null)
         {
-            if (o.Mode == HostMode.Mssim)
-            {
-                var mssim = new MssimServer(host, o.Server!, log);
-                servers.Add(mssim);
-                mssim.Start();
-                tcti = $"mssim:host={o.Server!.Host},port={mssim.Port}";
-            }
-            else
-            {
-                var swtpm = new SwtpmServer(host, o, log);
-                servers.Add(swtpm);
-                swtpm.Start();
-                tcti = swtpm.Data is { } d
-                    ? d.Endpoint.IsUnix ? $"swtpm:path={d.Endpoint.UnixPath}" : $"swtpm:host={d.Endpoint.Host},port={d.Port}"
-                    : "";
-                if (swtpm.Data is null && swtpm.Control is null && o.Tpmback is null) throw new OptionException("nothing to listen on");
-            }
+            mssim.Start(host);
+            tcti = $"mssim:host={o.Server!.Host},port={mssim.Port}";
         }
-        catch (Exception e) when (e is System.Net.Sockets.SocketException or IOException or OptionException)
+        else
         {
-            log.LogCritical("cannot listen: {Error}", e.Message);
-            return 1;
+            swtpm!.Start(host);
+            tcti = swtpm.Data is { } d
+                ? d.Endpoint.IsUnix ? $"swtpm:path={d.Endpoint.UnixPath}" : $"swtpm:host={d.Endpoint.Host},port={d.Port}"
+                : "";
         }
 
         using var tpmback = Tpmif.TpmbackHook.Start(o, host, log);

@@ -81,61 +81,71 @@ public static class Program
     {
         using var logging = CreateLogging(o);
         var log = logging.CreateLogger("tpmfront");
-        using var frontend = new TpmifFrontend(new RendezvousStore(storeDir, name), log, extraPages) { SpinMicroseconds = spin };
-        try
-        {
-            frontend.Start();
-        }
-        catch (Exception e) when (e is InvalidOperationException or IOException or UnauthorizedAccessException)
-        {
-            log.LogCritical("{Error}", e.Message);
-            return 1;
-        }
-        var tpm = new RingTpm(frontend, log);
-        string tcti;
+
+        // The addresses first: a port or socket path another process serves stops us before we join the ring.
         IAsyncDisposable server;
         try
         {
-            if (o.Mode == HostMode.Mssim)
+            server = o.Mode == HostMode.Mssim ? new MssimServer(o.Server!, log) : new SwtpmServer(o, log);
+        }
+        catch (Exception e) when (e is System.Net.Sockets.SocketException or IOException)
+        {
+            log.LogCritical("{Error}", e is ListenerException ? e.Message : $"cannot listen: {e.Message}");
+            return 1;
+        }
+
+        // Served clients use the ring until the servers are gone: the servers go first, then the frontend.
+        TpmifFrontend? frontend = null;
+        try
+        {
+            frontend = new TpmifFrontend(new RendezvousStore(storeDir, name), log, extraPages) { SpinMicroseconds = spin };
+            try
             {
-                var m = new MssimServer(tpm, o.Server!, log);
-                server = m;
-                m.Start();
+                frontend.Start();
+            }
+            catch (Exception e) when (e is InvalidOperationException or IOException or UnauthorizedAccessException)
+            {
+                log.LogCritical("{Error}", e.Message);
+                return 1;
+            }
+            var tpm = new RingTpm(frontend, log);
+            string tcti;
+            if (server is MssimServer m)
+            {
+                m.Start(tpm);
                 tcti = $"mssim:host={o.Server!.Host},port={m.Port}";
             }
             else
             {
-                var s = new SwtpmServer(tpm, o, log);
-                server = s;
-                s.Start();
+                var s = (SwtpmServer)server;
+                s.Start(tpm);
                 tcti = s.Data is { } d ? d.Endpoint.IsUnix ? $"swtpm:path={d.Endpoint.UnixPath}" : $"swtpm:host={d.Endpoint.Host},port={d.Port}" : "";
             }
+            if (o.PidFile is not null)
+            {
+                File.WriteAllText(o.PidFile + ".tmp", Environment.ProcessId.ToString(CultureInfo.InvariantCulture) + "\n");
+                File.Move(o.PidFile + ".tmp", o.PidFile, overwrite: true);
+            }
+            using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; tpm.RequestStop("SIGTERM"); });
+            using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Cancel = true; tpm.RequestStop("SIGINT"); });
+            if (o.PrintTcti && tcti.Length > 0) await stdout.WriteLineAsync($"TPM2TOOLS_TCTI={tcti}");
+            await stdout.FlushAsync(CancellationToken.None);
+            try
+            {
+                await Task.Delay(Timeout.Infinite, tpm.Stopping);
+            }
+            catch (OperationCanceledException)
+            {
+            }
+            if (o.PidFile is not null) File.Delete(o.PidFile);
+            log.LogInformation("stopped ({Reason})", tpm.StopReason);
+            return 0;
         }
-        catch (Exception e) when (e is System.Net.Sockets.SocketException or IOException)
+        finally
         {
-            log.LogCritical("cannot listen: {Error}", e.Message);
-            return 1;
+            await server.DisposeAsync();
+            frontend?.Dispose();
         }
-        await using var servers = server;
-        if (o.PidFile is not null)
-        {
-            File.WriteAllText(o.PidFile + ".tmp", Environment.ProcessId.ToString(CultureInfo.InvariantCulture) + "\n");
-            File.Move(o.PidFile + ".tmp", o.PidFile, overwrite: true);
-        }
-        using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; tpm.RequestStop("SIGTERM"); });
-        using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Cancel = true; tpm.RequestStop("SIGINT"); });
-        if (o.PrintTcti && tcti.Length > 0) await stdout.WriteLineAsync($"TPM2TOOLS_TCTI={tcti}");
-        await stdout.FlushAsync(CancellationToken.None);
-        try
-        {
-            await Task.Delay(Timeout.Infinite, tpm.Stopping);
-        }
-        catch (OperationCanceledException)
-        {
-        }
-        if (o.PidFile is not null) File.Delete(o.PidFile);
-        log.LogInformation("stopped ({Reason})", tpm.StopReason);
-        return 0;
     }
 
     static ILoggerFactory CreateLogging(HostOptions o)

@@ -18,6 +18,8 @@ public sealed class Listener : IAsyncDisposable
     readonly CancellationTokenSource _cts = new();
     Task? _accept;
 
+    const int Backlog = 16;
+
     public EndpointOptions Endpoint { get; }
 
     /// <summary>The bound TCP port (the real one when 0 was asked for).</summary>
@@ -31,46 +33,87 @@ public sealed class Listener : IAsyncDisposable
         _log = log;
     }
 
-    /// <summary>Binds and listens (no clients are accepted until <see cref="Start"/>).</summary>
+    /// <summary>
+    /// Binds and listens (no clients are accepted until <see cref="Start"/>). The address is ours alone: a TCP
+    /// port or Unix socket path another live listener holds is refused with a <see cref="ListenerException"/>
+    /// naming it, so a client can never reach a different TPM than the one it started.
+    /// </summary>
     public static Listener Bind(EndpointOptions endpoint, string name, ILogger log)
     {
-        Socket s;
-        if (endpoint.UnixPath is { } path)
-        {
-            // Like swtpm: a stale socket file from an earlier run is replaced.
-            // (A socket file has length 0; a regular file with content is never deleted.)
-            if (File.Exists(path) && new FileInfo(path).Length == 0) File.Delete(path);
-            s = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-            try
-            {
-                s.Bind(new UnixDomainSocketEndPoint(path));
-                if (endpoint.Mode is { } mode && !OperatingSystem.IsWindows()) File.SetUnixFileMode(path, mode);
-            }
-            catch
-            {
-                s.Dispose();
-                throw;
-            }
-        }
-        else
-        {
-            var address = ResolveBindAddress(endpoint.Host ?? "127.0.0.1");
-            s = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
-            try
-            {
-                s.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
-                s.Bind(new IPEndPoint(address, endpoint.Port));
-            }
-            catch
-            {
-                s.Dispose();
-                throw;
-            }
-        }
-        s.Listen(16);
+        var s = endpoint.UnixPath is { } path ? BindUnix(path, endpoint.Mode, name) : BindTcp(endpoint, name);
         var l = new Listener(s, endpoint, name, log);
         log.LogInformation("{Name} listening on {Endpoint}", name, endpoint.IsUnix ? endpoint.UnixPath : $"{endpoint.Host}:{l.Port}");
         return l;
+    }
+
+    static Socket BindTcp(EndpointOptions endpoint, string name)
+    {
+        string host = endpoint.Host ?? "127.0.0.1";
+        var address = ResolveBindAddress(host);
+        var s = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+        try
+        {
+            AllowTimeWaitReuse(s);
+            s.Bind(new IPEndPoint(address, endpoint.Port));
+            // Listening at once (not after the state is loaded): Linux checks a port's owners again at listen(),
+            // and a port bound but not yet listening could still be bound by a second SO_REUSEADDR socket.
+            s.Listen(Backlog);
+            return s;
+        }
+        catch (SocketException e)
+        {
+            s.Dispose();
+            throw new ListenerException(name, $"{host}:{endpoint.Port}", e);
+        }
+        catch
+        {
+            s.Dispose();
+            throw;
+        }
+    }
+
+    static Socket BindUnix(string path, UnixFileMode? mode, string name)
+    {
+        // Like swtpm, a stale socket file from a crashed run is replaced; unlike a blind unlink, a path a live
+        // listener holds is refused (deleting it would orphan that server and hand its clients to us).
+        if (File.Exists(path))
+        {
+            if (UnixSocketTable.HasListener(path))
+                throw new ListenerException(name, path, new SocketException((int)SocketError.AddressAlreadyInUse));
+            // A socket file has length 0; a regular file with content is never deleted (bind reports it).
+            if (new FileInfo(path).Length == 0) File.Delete(path);
+        }
+        var s = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        try
+        {
+            s.Bind(new UnixDomainSocketEndPoint(UnixSocketTable.BindPath(path)));
+            if (mode is { } m && !OperatingSystem.IsWindows()) File.SetUnixFileMode(path, m);
+            s.Listen(Backlog);
+            return s;
+        }
+        catch (SocketException e)
+        {
+            s.Dispose();
+            throw new ListenerException(name, path, e);
+        }
+        catch
+        {
+            s.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// SO_REUSEADDR alone, so a restart right after a clean stop binds while old connections sit in TIME_WAIT
+    /// (.NET on Linux sets it already; said here so the restart does not rest on a runtime default). Not
+    /// <see cref="SocketOptionName.ReuseAddress"/>: on Linux .NET turns it into SO_REUSEADDR and SO_REUSEPORT, and
+    /// SO_REUSEPORT lets a second process listen on the same port and take a share of its connections.
+    /// </summary>
+    static void AllowTimeWaitReuse(Socket s)
+    {
+        const int SolSocket = 1, SoReuseAddr = 2; // <asm-generic/socket.h>
+        if (OperatingSystem.IsLinux()) s.SetRawSocketOption(SolSocket, SoReuseAddr, BitConverter.GetBytes(1));
+        else if (OperatingSystem.IsWindows()) s.ExclusiveAddressUse = true;
     }
 
     static IPAddress ResolveBindAddress(string host)
@@ -94,7 +137,7 @@ public sealed class Listener : IAsyncDisposable
             {
                 return (first, Bind(endpoint with { Port = first.Port + 1 }, secondName, log));
             }
-            catch (SocketException) when (endpoint.Port == 0 && attempt < 20 && first.Port < 65535)
+            catch (ListenerException) when (endpoint.Port == 0 && attempt < 20 && first.Port < 65535)
             {
                 first.DisposeAsync().AsTask().GetAwaiter().GetResult();
             }

@@ -28,31 +28,32 @@ public sealed class MssimServer : IAsyncDisposable
     public const uint ServerVersion = 1;
     public const uint EndpointFlags = 0x01 | 0x04 | 0x08;
 
-    readonly ITpmDevice _host;
+    ITpmDevice _host = null!; // set by Start
     readonly ILogger _log;
-    readonly EndpointOptions _endpoint;
 
-    public Listener? Command { get; private set; }
-    public Listener? Platform { get; private set; }
+    public Listener Command { get; }
+    public Listener Platform { get; }
 
     /// <summary>The command port (the platform port is one more).</summary>
-    public int Port => Command?.Port ?? 0;
+    public int Port => Command.Port;
 
-    public MssimServer(ITpmDevice host, EndpointOptions endpoint, ILogger log)
+    /// <summary>
+    /// Binds P and P+1 (with port 0, finds a free consecutive pair); a busy port throws
+    /// <see cref="ListenerException"/>. Nothing is served until <see cref="Start"/>.
+    /// </summary>
+    public MssimServer(EndpointOptions endpoint, ILogger log)
+    {
+        _log = log;
+        (Command, Platform) = Listener.BindPair(endpoint, "mssim command port", "mssim platform port", log);
+    }
+
+    /// <summary>Starts serving <paramref name="host"/> on both ports.</summary>
+    public void Start(ITpmDevice host)
     {
         _host = host;
-        _endpoint = endpoint;
-        _log = log;
+        Command.Start(ServeCommandAsync, host.Stopping);
+        Platform.Start(ServePlatformAsync, host.Stopping);
     }
-
-    /// <summary>Binds P and P+1 (with port 0, finds a free consecutive pair) and starts serving.</summary>
-    public void Start()
-    {
-        (Command, Platform) = Listener.BindPair(_endpoint, "mssim command port", "mssim platform port", _log);
-        Command.Start(ServeCommandAsync, _host.Stopping);
-        Platform.Start(ServePlatformAsync, _host.Stopping);
-    }
-
 
     int MaxCommand => _host.MaxCommandSize;
 
@@ -206,7 +207,7 @@ public sealed class MssimServer : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        if (Command is not null) await Command.DisposeAsync().ConfigureAwait(false);
-        if (Platform is not null) await Platform.DisposeAsync().ConfigureAwait(false);
+        await Command.DisposeAsync().ConfigureAwait(false);
+        await Platform.DisposeAsync().ConfigureAwait(false);
     }
 }

@@ -50,33 +50,40 @@ public sealed class SwtpmServer : IAsyncDisposable
     Socket? _fdSocket;
     Task? _fdTask;
 
-    readonly ITpmDevice _host;
+    ITpmDevice _host = null!; // set by Start
     readonly HostOptions _options;
     readonly ILogger _log;
 
-    public Listener? Data { get; private set; }
-    public Listener? Control { get; private set; }
+    public Listener? Data { get; }
+    public Listener? Control { get; }
 
-    public SwtpmServer(ITpmDevice host, HostOptions options, ILogger log)
+    /// <summary>
+    /// Binds both channels (a busy address throws <see cref="ListenerException"/> and leaves nothing bound);
+    /// nothing is served until <see cref="Start"/>. Binding comes first so that a second instance given the
+    /// same ports stops before it touches any state.
+    /// </summary>
+    public SwtpmServer(HostOptions options, ILogger log)
     {
-        _host = host;
         _options = options;
         _log = log;
+        if (options.Server is { } data) Data = Listener.Bind(data, "data channel", log);
+        try
+        {
+            if (options.Control is { } ctrl) Control = Listener.Bind(ctrl, "control channel", log);
+        }
+        catch
+        {
+            Data?.DisposeAsync().AsTask().GetAwaiter().GetResult();
+            throw;
+        }
     }
 
-    /// <summary>Binds both channels and starts serving.</summary>
-    public void Start()
+    /// <summary>Starts serving <paramref name="host"/> on the bound channels.</summary>
+    public void Start(ITpmDevice host)
     {
-        if (_options.Server is { } data)
-        {
-            Data = Listener.Bind(data, "data channel", _log);
-            Data.Start(ServeDataAsync, _host.Stopping);
-        }
-        if (_options.Control is { } ctrl)
-        {
-            Control = Listener.Bind(ctrl, "control channel", _log);
-            Control.Start(ServeControlAsync, _host.Stopping);
-        }
+        _host = host;
+        Data?.Start(ServeDataAsync, host.Stopping);
+        Control?.Start(ServeControlAsync, host.Stopping);
     }
 
     Task ServeDataAsync(Socket client, CancellationToken ct) => ServeDataConnectionAsync(client, _options.ServerDisconnect, _options.Terminate, ct);

@@ -36,8 +36,8 @@ public sealed partial class CommandConnectionTests
             configure?.Invoke(o);
             Host = new TpmHost(new MemoryStateStore(), Log) { StartupFlag = StartupFlag.None };
             Host.Init();
-            Server = new SwtpmServer(Host, o, Log);
-            Server.Start();
+            Server = new SwtpmServer(o, Log);
+            Server.Start(Host);
         }
 
         public SocketClient Data() => SocketClient.Tcp(Server.Data!.Port);
@@ -60,8 +60,8 @@ public sealed partial class CommandConnectionTests
         {
             Host = new TpmHost(new MemoryStateStore(), Log) { StartupFlag = StartupFlag.None };
             Host.Init(autoShutdown: false);
-            Server = new MssimServer(Host, new EndpointOptions("127.0.0.1", 0, null), Log);
-            Server.Start();
+            Server = new MssimServer(new EndpointOptions("127.0.0.1", 0, null), Log);
+            Server.Start(Host);
         }
 
         public SocketClient Command() => SocketClient.Tcp(Server.Port);

@@ -21,8 +21,8 @@ public sealed class MalformedInputTests
         using var host = new TpmHost(new MemoryStateStore(), NullLogger.Instance) { StartupFlag = StartupFlag.Clear };
         host.Init();
         var o = new HostOptions { Mode = HostMode.Socket, Server = new EndpointOptions("127.0.0.1", 0, null) };
-        await using var server = new SwtpmServer(host, o, NullLogger.Instance);
-        server.Start();
+        await using var server = new SwtpmServer(o, NullLogger.Instance);
+        server.Start(host);
 
         var rng = new Random(20261123);
         int responses = 0, disconnects = 0;

@@ -20,8 +20,8 @@ public sealed class MssimServerTests
     public void Start()
     {
         _host = new TpmHost(new MemoryStateStore(), NullLogger.Instance);
-        _server = new MssimServer(_host, new EndpointOptions("127.0.0.1", 0, null), NullLogger.Instance);
-        _server.Start();
+        _server = new MssimServer(new EndpointOptions("127.0.0.1", 0, null), NullLogger.Instance);
+        _server.Start(_host);
     }
 
     [TestCleanup]

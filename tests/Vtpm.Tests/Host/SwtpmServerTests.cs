@@ -33,8 +33,8 @@ public sealed class SwtpmServerTests
             StartupFlag = o.Startup,
             AutoShutdown = !o.DisableAutoShutdown,
         };
-        _server = new SwtpmServer(_host, o, NullLogger.Instance);
-        _server.Start();
+        _server = new SwtpmServer(o, NullLogger.Instance);
+        _server.Start(_host);
     }
 
     [TestCleanup]
@@ -403,8 +403,8 @@ public sealed class SwtpmServerTests
         var targetDir = Path.Combine(_dir, "target");
         using var target = new TpmHost(new DirectoryStateStore(targetDir), NullLogger.Instance);
         var o = new HostOptions { Mode = HostMode.Socket, Control = new EndpointOptions("127.0.0.1", 0, null) };
-        var server = new SwtpmServer(target, o, NullLogger.Instance);
-        server.Start();
+        var server = new SwtpmServer(o, NullLogger.Instance);
+        server.Start(target);
         try
         {
             using var c = SocketClient.Tcp(server.Control!.Port);

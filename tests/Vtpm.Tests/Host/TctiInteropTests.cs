@@ -30,8 +30,8 @@ public sealed class TctiInteropTests
     public async Task Tpm2Startup_OverTheMssimTcti_StartsTheTpm()
     {
         using var host = new TpmHost(new MemoryStateStore(), NullLogger.Instance);
-        await using var server = new MssimServer(host, new EndpointOptions("127.0.0.1", 0, null), NullLogger.Instance);
-        server.Start();
+        await using var server = new MssimServer(new EndpointOptions("127.0.0.1", 0, null), NullLogger.Instance);
+        server.Start(host);
         var (rc, output) = await RunToolAsync("tpm2_startup", $"mssim:host=127.0.0.1,port={server.Port}", "-c");
         Assert.AreEqual(0, rc, output);
         Assert.IsTrue(host.Engine.IsStarted, "the TCTI's POWER_ON reached _TPM_Init and the Startup succeeded");
@@ -68,15 +68,15 @@ public sealed class TctiInteropTests
             }
             o.Server = new EndpointOptions("127.0.0.1", port, null);
             o.Control = new EndpointOptions("127.0.0.1", port + 1, null);
-            var s = new SwtpmServer(host, o, NullLogger.Instance);
             try
             {
-                s.Start();
+                var s = new SwtpmServer(o, NullLogger.Instance);
+                s.Start(host);
                 return s;
             }
-            catch (System.Net.Sockets.SocketException) when (attempt < 20)
+            catch (ListenerException) when (attempt < 20)
             {
-                s.DisposeAsync().AsTask().GetAwaiter().GetResult();
+                // Another process took port + 1 meanwhile: try another pair.
             }
         }
     }

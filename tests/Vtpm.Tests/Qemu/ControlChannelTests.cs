@@ -34,8 +34,8 @@ public sealed class ControlChannelTests
         // As `vtpm socket --tpm2 --ctrl type=unixio,path=…`: no data listener at all.
         var o = new HostOptions { Mode = HostMode.Socket, Control = new EndpointOptions(null, 0, ControlPath) };
         _host = new TpmHost(new DirectoryStateStore(Path.Combine(_dir, "state")), NullLogger.Instance);
-        _server = new SwtpmServer(_host, o, NullLogger.Instance);
-        _server.Start();
+        _server = new SwtpmServer(o, NullLogger.Instance);
+        _server.Start(_host);
     }
 
     [TestCleanup]

@@ -65,9 +65,9 @@ public sealed class RingTpmTests
     Socket ControlChannel(ITpmDevice device, string name)
     {
         string path = Path.Combine(_dir, name);
-        var server = new SwtpmServer(device, new HostOptions { Mode = HostMode.Socket, Control = new EndpointOptions(null, 0, path) }, NullLogger.Instance);
+        var server = new SwtpmServer(new HostOptions { Mode = HostMode.Socket, Control = new EndpointOptions(null, 0, path) }, NullLogger.Instance);
         _servers.Add(server);
-        server.Start();
+        server.Start(device);
         var s = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified) { ReceiveTimeout = 5000, SendTimeout = 5000 };
         s.Connect(new UnixDomainSocketEndPoint(path));
         _owned.Add(s);
