@@ -26,7 +26,15 @@ ensure_packages() {
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 }
 
+# tools/gen: the catalog (tools/gen/catalog/*.tpm) → the committed *.g.cs. "write" refreshes them (every build);
+# "--check" changes nothing and fails when they differ from what the catalog gives (the test run, so CI).
+generate() {
+  dotnet build tools/gen/Vtpm.Gen -c Release -nologo -clp:ErrorsOnly -v q >/dev/null
+  dotnet tools/gen/Vtpm.Gen/bin/Release/net10.0/vtpm-gen.dll --root "$here" "$@"
+}
+
 build() {
+  generate
   dotnet build VtpmStack.sln -c Release -nologo -clp:ErrorsOnly -v q
   mkdir -p bin
   write_launcher vtpm emulator/Vtpm.Emulator
@@ -53,6 +61,8 @@ run() {
 
 run_tests() {
   ensure_packages "${test_packages[@]}"
+  local gen_status=0
+  generate --check || gen_status=1
   build
   local log
   log=$(mktemp)
@@ -67,6 +77,8 @@ run_tests() {
   skipped=$(grep -E '^\s*skipped:' "$log" | tail -1 | grep -oE '[0-9]+' || echo 0)
   rm -f "$log"
   if [ "$status" -ne 0 ] && [ "${failed:-0}" -eq 0 ]; then failed=1; fi
+  # The generated-code check counts as one test: committed *.g.cs that differ from the catalog fail the run.
+  if [ "$gen_status" -ne 0 ]; then failed=$(( ${failed:-0} + 1 )); status=1; else passed=$(( ${passed:-0} + 1 )); fi
   if [ "${skipped:-0}" -gt 0 ]; then
     echo "${passed:-0} passed, ${failed:-0} failed, ${skipped} skipped"
   else

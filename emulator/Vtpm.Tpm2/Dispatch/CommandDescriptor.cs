@@ -3,38 +3,8 @@ using Vtpm.Wire.Tpm2;
 
 namespace Vtpm.Tpm2.Dispatch;
 
-/// <summary>The authorization role a handle requires (Part 1 §19.2, Part 3 "Auth Role" column).</summary>
-public enum AuthRole : byte
-{
-    None,
-    User,
-    Admin,
-    Dup,
-}
-
-/// <summary>One handle of a command's handle area: its interface type and the authorization it needs.</summary>
+/// <summary>One handle of a command's handle area: the engine's check for its interface type and the authorization it needs.</summary>
 public readonly record struct HandleSpec(HandleKind Kind, AuthRole Auth = AuthRole.None, bool AllowNull = false);
-
-[Flags]
-public enum CommandFlags : uint
-{
-    None = 0,
-
-    /// <summary>The first command parameter is a TPM2B and may be encrypted by a session (Part 1 §21).</summary>
-    DecryptParameter = 1 << 0,
-
-    /// <summary>The first response parameter is a TPM2B and may be encrypted by a session.</summary>
-    EncryptParameter = 1 << 1,
-
-    /// <summary>The response carries one handle (e.g. StartAuthSession, HashSequenceStart, ContextLoad).</summary>
-    ResponseHandle = 1 << 2,
-
-    /// <summary>The command may not carry any session (ContextSave, ContextLoad, FlushContext, Startup...): TPM_RC_AUTH_CONTEXT.</summary>
-    NoSessions = 1 << 3,
-
-    /// <summary>Physical presence may be required (Part 3 §26: PP_Commands list).</summary>
-    PhysicalPresence = 1 << 4,
-}
 
 /// <summary>
 /// A command handler: reads its typed parameters from <see cref="CommandFrame.Parameters"/>, acts on
@@ -44,16 +14,24 @@ public enum CommandFlags : uint
 /// </summary>
 public delegate TpmRc CommandHandler(Tpm2Engine tpm, ref CommandFrame frame);
 
-/// <summary>An entry of the command table (Part 3's per-command "Command" and "Response" tables).</summary>
-public sealed record CommandDescriptor(TpmCc Code, CommandHandler Handler, HandleSpec[] Handles, CommandFlags Flags = CommandFlags.None)
+/// <summary>
+/// A command handler with typed inputs and outputs: the dispatcher has unmarshalled and checked
+/// <paramref name="input"/>; the handler acts and fills <paramref name="output"/>. The frame still gives the
+/// locality and the sessions that authorized each handle.
+/// </summary>
+public delegate TpmRc TypedHandler<TIn, TOut>(Tpm2Engine tpm, ref CommandFrame frame, in TIn input, ref TOut output)
+    where TIn : struct, ICommandIn
+    where TOut : struct, ICommandOut;
+
+/// <summary>
+/// An entry of the command table: the catalog's description of the command (Part 3's "Command" and "Response"
+/// tables: handles, roles, attributes) bound to its handler.
+/// </summary>
+public sealed record CommandDescriptor(CommandInfo Info, CommandHandler Handler, HandleSpec[] Handles)
 {
-    public int AuthHandleCount
-    {
-        get
-        {
-            int n = 0;
-            foreach (var h in Handles) if (h.Auth != AuthRole.None) n++;
-            return n;
-        }
-    }
+    public TpmCc Code => Info.Code;
+
+    public bool Has(CommandAttributes a) => Info.Has(a);
+
+    public int AuthHandleCount => Info.AuthHandleCount;
 }

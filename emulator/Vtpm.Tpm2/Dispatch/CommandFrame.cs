@@ -16,7 +16,7 @@ public ref struct CommandFrame
     public TpmReader Parameters;
     public TpmWriter Response;
 
-    /// <summary>Set by handlers of commands with <see cref="CommandFlags.ResponseHandle"/>.</summary>
+    /// <summary>Set by handlers of commands with <see cref="CommandAttributes.ResponseHandle"/>.</summary>
     public uint ResponseHandle;
 
     /// <summary>Session handles that authorized each auth handle, in handle order (password = TPM_RS_PW).</summary>

@@ -1,3 +1,4 @@
+using Vtpm.Wire;
 using Vtpm.Wire.Tpm2;
 
 namespace Vtpm.Tpm2.Dispatch;
@@ -58,6 +59,33 @@ public static partial class CommandTable
     static partial void AddCapability(List<CommandDescriptor> t);
     static partial void AddNv(List<CommandDescriptor> t);
 
-    internal static CommandDescriptor Entry(TpmCc code, CommandHandler handler, CommandFlags flags = CommandFlags.None, params HandleSpec[] handles)
-        => new(code, handler, handles, flags);
+    /// <summary>
+    /// Binds a typed handler: the generated <typeparamref name="TIn"/> takes the checked handles and unmarshals
+    /// the parameters (a failure carries the parameter number; bytes left over are TPM_RC_SIZE, before the
+    /// handler acts); the handler fills <typeparamref name="TOut"/>, which is marshalled as the response.
+    /// </summary>
+    internal static CommandDescriptor Entry<TIn, TOut>(TypedHandler<TIn, TOut> handler)
+        where TIn : struct, ICommandIn
+        where TOut : struct, ICommandOut =>
+        Entry(default(TIn).CommandCode, (Tpm2Engine tpm, ref CommandFrame f) =>
+        {
+            TIn input = default;
+            input.ReadHandles(f.Handles);
+            var rc = input.UnmarshalParameters(ref f.Parameters);
+            if (rc.IsError) return rc;
+            if (!f.Parameters.AtEnd) return TpmRc.Size;
+            TOut output = default;
+            rc = handler(tpm, ref f, in input, ref output);
+            if (rc.IsError) return rc;
+            output.MarshalParameters(ref f.Response);
+            f.ResponseHandle = output.ResponseHandle;
+            return rc;
+        });
+
+    /// <summary>Binds a handler to its command as the catalog describes it (handles, roles, attributes).</summary>
+    internal static CommandDescriptor Entry(TpmCc code, CommandHandler handler)
+    {
+        var info = CommandCatalog.Get(code);
+        return new(info, handler, [.. info.Handles.Select(h => new HandleSpec(HandleKinds.For(h.Type), h.Role, h.AllowNull))]);
+    }
 }

@@ -48,6 +48,30 @@ public enum HandleKind : byte
 
 public static class HandleKinds
 {
+    /// <summary>
+    /// The engine's check for a catalog handle type. Only the types of implemented commands' handle areas have
+    /// one; registering a command with another fails when the command table is built, not at run time.
+    /// </summary>
+    public static HandleKind For(HandleType type) => type switch
+    {
+        HandleType.TpmiRhHierarchyAuth => HandleKind.HierarchyAuth,
+        HandleType.TpmiRhHierarchy => HandleKind.Hierarchy,
+        HandleType.TpmiRhHierarchyPolicy => HandleKind.HierarchyPolicy,
+        HandleType.TpmiRhPlatform => HandleKind.Platform,
+        HandleType.TpmiRhEndorsement => HandleKind.Endorsement,
+        HandleType.TpmiRhProvision => HandleKind.Provision,
+        HandleType.TpmiRhClear => HandleKind.Clear,
+        HandleType.TpmiRhLockout => HandleKind.Lockout,
+        HandleType.TpmiRhNvAuth => HandleKind.NvAuth,
+        HandleType.TpmiRhNvIndex => HandleKind.NvIndex,
+        HandleType.TpmiDhPcr => HandleKind.Pcr,
+        HandleType.TpmiDhObject => HandleKind.Object,
+        HandleType.TpmiDhEntity => HandleKind.Entity,
+        HandleType.TpmiDhContext => HandleKind.Context,
+        HandleType.TpmiShPolicy => HandleKind.PolicySession,
+        _ => throw new InvalidOperationException($"the engine has no handle check for {type} yet"),
+    };
+
     public static TpmHt TypeOf(uint handle) => (TpmHt)(handle >> 24);
 
     /// <summary>

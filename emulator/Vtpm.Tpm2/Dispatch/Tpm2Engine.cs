@@ -362,7 +362,7 @@ public sealed partial class Tpm2Engine
         int sessionCount = 0;
         if (tag == (ushort)TpmSt.Sessions)
         {
-            if ((d.Flags & CommandFlags.NoSessions) != 0) return WriteError(response, TpmRc.AuthContext);
+            if (d.Has(CommandAttributes.NoSessions)) return WriteError(response, TpmRc.AuthContext);
             var rc = Authorization.ParseSessionArea(ref r, sessions, out sessionCount);
             if (rc.IsError) return WriteError(response, rc);
         }
@@ -383,7 +383,7 @@ public sealed partial class Tpm2Engine
 
         // Response layout: header | [handle] | [parameterSize] | parameters | [sessions].
         bool withSessions = tag == (ushort)TpmSt.Sessions;
-        bool withHandle = (d.Flags & CommandFlags.ResponseHandle) != 0;
+        bool withHandle = d.Has(CommandAttributes.ResponseHandle);
         int paramsOffset = HeaderSize + (withHandle ? 4 : 0) + (withSessions ? 4 : 0);
         int responseLimit = Math.Min(response.Length, Options.MaxResponseSize);
         if (responseLimit < paramsOffset) return WriteError(response, TpmRc.Failure);

@@ -1,7 +1,6 @@
 using Vtpm.Tests.Clock;
 using Vtpm.Tests.Nv;
 using Vtpm.Tests.Support;
-using Vtpm.Tpm2.Subsystems;
 using Vtpm.Wire;
 using Vtpm.Wire.Tpm2;
 

@@ -1,6 +1,5 @@
 using System.Buffers.Binary;
 using Vtpm.Tests.Support;
-using Vtpm.Tpm2.Subsystems;
 using Vtpm.Wire;
 using Vtpm.Wire.Tpm2;
 

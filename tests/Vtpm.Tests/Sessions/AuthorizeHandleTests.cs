@@ -14,10 +14,9 @@ namespace Vtpm.Tests.Sessions;
 public sealed class AuthorizeHandleTests
 {
     static readonly CommandDescriptor ChangeAuthShape = new(
-        TpmCc.HierarchyChangeAuth,
+        CommandCatalog.Get(TpmCc.HierarchyChangeAuth),
         static (Tpm2Engine t, ref CommandFrame f) => TpmRc.Success,
-        [new HandleSpec(HandleKind.HierarchyAuth, AuthRole.User)],
-        CommandFlags.DecryptParameter);
+        [new HandleSpec(HandleKind.HierarchyAuth, AuthRole.User)]);
 
     static readonly byte[] NewAuthParameter = [0, 3, 0x61, 0x62, 0x63];
 

@@ -4,21 +4,7 @@ using Vtpm.Wire.Tpm2;
 
 namespace Vtpm.Tpm2.Commands.Capability;
 
-/// <summary>TPMA_CC (Part 2 §8.9).</summary>
-[Flags]
-public enum TpmaCc : uint
-{
-    None = 0,
-    CommandIndexMask = 0xFFFF,
-    Nv = 1u << 22,
-    Extensive = 1u << 23,
-    Flushed = 1u << 24,
-    CHandlesShift = 25,
-    RHandle = 1u << 28,
-    V = 1u << 29,
-}
-
-/// <summary>The fixed answers of TPM2_GetCapability: TPMA_CC bits, fixed TPM properties, limits.</summary>
+/// <summary>The fixed answers of TPM2_GetCapability: fixed TPM properties, limits.</summary>
 public static class CapabilitySupport
 {
     /// <summary>MAX_CAP_BUFFER (TPM_PT_MAX_CAP_BUFFER) and MAX_CAP_DATA = MAX_CAP_BUFFER − capability − count.</summary>
@@ -33,63 +19,6 @@ public static class CapabilitySupport
     public const int MaxEccCurves = MaxCapData / 2;
     public const int MaxTaggedPolicies = MaxCapData / (4 + 2 + 64);
     public const int MaxActData = MaxCapData / 12;
-
-    /// <summary>
-    /// The nv / extensive / flushed attributes of each command (Part 3's command attribute tables, as
-    /// the reference reports them in TPMA_CC); commands not listed have none.
-    /// </summary>
-    static readonly Dictionary<uint, TpmaCc> Attributes = new()
-    {
-        [0x11F] = TpmaCc.Nv, // CC_NV_UndefineSpaceSpecial
-        [0x120] = TpmaCc.Nv, // CC_EvictControl
-        [0x121] = TpmaCc.Nv | TpmaCc.Extensive, // CC_HierarchyControl
-        [0x122] = TpmaCc.Nv, // CC_NV_UndefineSpace
-        [0x124] = TpmaCc.Nv | TpmaCc.Extensive, // CC_ChangeEPS
-        [0x125] = TpmaCc.Nv | TpmaCc.Extensive, // CC_ChangePPS
-        [0x126] = TpmaCc.Nv | TpmaCc.Extensive, // CC_Clear
-        [0x127] = TpmaCc.Nv, // CC_ClearControl
-        [0x128] = TpmaCc.Nv, // CC_ClockSet
-        [0x129] = TpmaCc.Nv, // CC_HierarchyChangeAuth
-        [0x12A] = TpmaCc.Nv, // CC_NV_DefineSpace
-        [0x12B] = TpmaCc.Nv, // CC_PCR_Allocate
-        [0x12C] = TpmaCc.Nv, // CC_PCR_SetAuthPolicy
-        [0x12D] = TpmaCc.Nv, // CC_PP_Commands
-        [0x12E] = TpmaCc.Nv, // CC_SetPrimaryPolicy
-        [0x132] = TpmaCc.Nv, // CC_NV_GlobalWriteLock
-        [0x133] = TpmaCc.Nv, // CC_GetCommandAuditDigest
-        [0x134] = TpmaCc.Nv, // CC_NV_Increment
-        [0x135] = TpmaCc.Nv, // CC_NV_SetBits
-        [0x136] = TpmaCc.Nv, // CC_NV_Extend
-        [0x137] = TpmaCc.Nv, // CC_NV_Write
-        [0x138] = TpmaCc.Nv, // CC_NV_WriteLock
-        [0x139] = TpmaCc.Nv, // CC_DictionaryAttackLockReset
-        [0x13A] = TpmaCc.Nv, // CC_DictionaryAttackParameters
-        [0x13B] = TpmaCc.Nv, // CC_NV_ChangeAuth
-        [0x13C] = TpmaCc.Nv, // CC_PCR_Event
-        [0x13D] = TpmaCc.Nv, // CC_PCR_Reset
-        [0x13E] = TpmaCc.Flushed, // CC_SequenceComplete
-        [0x13F] = TpmaCc.Nv, // CC_SetAlgorithmSet
-        [0x140] = TpmaCc.Nv, // CC_SetCommandCodeAuditStatus
-        [0x142] = TpmaCc.Nv, // CC_IncrementalSelfTest
-        [0x143] = TpmaCc.Nv, // CC_SelfTest
-        [0x144] = TpmaCc.Nv, // CC_Startup
-        [0x145] = TpmaCc.Nv, // CC_Shutdown
-        [0x146] = TpmaCc.Nv, // CC_StirRandom
-        [0x14F] = TpmaCc.Nv, // CC_NV_ReadLock
-        [0x182] = TpmaCc.Nv, // CC_PCR_Extend
-        [0x185] = TpmaCc.Nv | TpmaCc.Flushed, // CC_EventSequenceComplete
-    };
-
-    /// <summary>TPMA_CC of an implemented command (Part 2 §8.9).</summary>
-    public static uint TpmaCcOf(CommandDescriptor d)
-    {
-        uint code = (uint)d.Code;
-        uint v = code & (uint)TpmaCc.CommandIndexMask;
-        if (Attributes.TryGetValue(code, out var a)) v |= (uint)a;
-        v |= (uint)d.Handles.Length << (int)TpmaCc.CHandlesShift;
-        if ((d.Flags & CommandFlags.ResponseHandle) != 0) v |= (uint)TpmaCc.RHandle;
-        return v;
-    }
 
     /// <summary>TPM_SPEC_VERSION this engine follows: Library 1.59 (TPM_PT_REVISION = 159).</summary>
     public const uint SpecRevision = 159;

@@ -87,13 +87,13 @@ public static class GetCapability
                     f.Response.WriteUInt8(w.MoreData);
                     f.Response.WriteUInt32((uint)input.Capability);
                     f.Response.WriteUInt32((uint)n);
-                    foreach (var d in items.Take(n)) f.Response.WriteUInt32(CapabilitySupport.TpmaCcOf(d));
+                    foreach (var d in items.Take(n)) f.Response.WriteUInt32(d.Info.TpmaCc);
                     break;
                 }
             case TpmCap.PpCommands:
                 {
                     uint first = p;
-                    var codes = CommandTable.All.Where(d => (d.Flags & CommandFlags.PhysicalPresence) != 0 && (uint)d.Code >= first)
+                    var codes = CommandTable.All.Where(d => d.Has(CommandAttributes.PhysicalPresence) && (uint)d.Code >= first)
                         .Select(d => (uint)d.Code).Order().ToList();
                     WriteU32List(ref f.Response, input.Capability, codes, count, CapabilitySupport.MaxCapCc, w);
                     break;
@@ -137,8 +137,8 @@ public static class GetCapability
             case TpmCap.PcrProperties:
                 {
                     var items = new List<(uint Tag, uint Mask)>();
-                    for (uint tag = (uint)TpmPt.Tpm2PcrFirst; tag <= (uint)TpmPt.Tpm2PcrLast; tag++)
-                        if (tag >= p && PcrSubsystem.PropertyMask((TpmPt)tag) is uint m) items.Add((tag, m));
+                    for (uint tag = (uint)TpmPtPcr.Save; tag <= (uint)TpmPtPcr.Auth; tag++)
+                        if (tag >= p && PcrSubsystem.PropertyMask((TpmPtPcr)tag) is uint m) items.Add((tag, m));
                     int n = w.Take(items.Count, count, CapabilitySupport.MaxPcrProperties);
                     f.Response.WriteUInt8(w.MoreData);
                     f.Response.WriteUInt32((uint)input.Capability);

@@ -8,7 +8,7 @@ public static partial class CommandTable
     static partial void AddClock(List<CommandDescriptor> t)
     {
         t.Add(Entry(TpmCc.ReadClock, ReadClock.Execute));
-        t.Add(Entry(TpmCc.ClockSet, ClockSet.Execute, CommandFlags.None, new HandleSpec(HandleKind.Provision, AuthRole.User)));
-        t.Add(Entry(TpmCc.ClockRateAdjust, ClockRateAdjust.Execute, CommandFlags.None, new HandleSpec(HandleKind.Provision, AuthRole.User)));
+        t.Add(Entry(TpmCc.ClockSet, ClockSet.Execute));
+        t.Add(Entry(TpmCc.ClockRateAdjust, ClockRateAdjust.Execute));
     }
 }

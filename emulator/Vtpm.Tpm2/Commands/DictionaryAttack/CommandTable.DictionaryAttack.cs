@@ -7,7 +7,7 @@ public static partial class CommandTable
 {
     static partial void AddDictionaryAttack(List<CommandDescriptor> t)
     {
-        t.Add(Entry(TpmCc.DictionaryAttackLockReset, DictionaryAttackLockReset.Execute, CommandFlags.None, new HandleSpec(HandleKind.Lockout, AuthRole.User)));
-        t.Add(Entry(TpmCc.DictionaryAttackParameters, DictionaryAttackParameters.Execute, CommandFlags.None, new HandleSpec(HandleKind.Lockout, AuthRole.User)));
+        t.Add(Entry(TpmCc.DictionaryAttackLockReset, DictionaryAttackLockReset.Execute));
+        t.Add(Entry(TpmCc.DictionaryAttackParameters, DictionaryAttackParameters.Execute));
     }
 }

@@ -1,5 +1,4 @@
 using Vtpm.Tpm2.Dispatch;
-using Vtpm.Tpm2.Subsystems;
 using Vtpm.Wire;
 using Vtpm.Wire.Tpm2;
 

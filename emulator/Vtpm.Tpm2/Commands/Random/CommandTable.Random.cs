@@ -7,7 +7,7 @@ public static partial class CommandTable
 {
     static partial void AddRandom(List<CommandDescriptor> t)
     {
-        t.Add(Entry(TpmCc.GetRandom, GetRandom.Execute, CommandFlags.EncryptParameter));
-        t.Add(Entry(TpmCc.StirRandom, StirRandom.Execute, CommandFlags.DecryptParameter));
+        t.Add(Entry(TpmCc.GetRandom, GetRandom.Execute));
+        t.Add(Entry(TpmCc.StirRandom, StirRandom.Execute));
     }
 }

@@ -8,10 +8,8 @@ public static partial class CommandTable
     // Part 3 §11 Session Commands, and TPM2_PolicyGetDigest (§23.19) which reads the same session state.
     static partial void AddSession(List<CommandDescriptor> t)
     {
-        t.Add(Entry(TpmCc.StartAuthSession, StartAuthSession.Execute,
-            CommandFlags.DecryptParameter | CommandFlags.EncryptParameter | CommandFlags.ResponseHandle,
-            new HandleSpec(HandleKind.Object, AllowNull: true), new HandleSpec(HandleKind.Entity, AllowNull: true)));
-        t.Add(Entry(TpmCc.PolicyRestart, PolicyRestart.Execute, CommandFlags.None, new HandleSpec(HandleKind.PolicySession)));
-        t.Add(Entry(TpmCc.PolicyGetDigest, PolicyGetDigest.Execute, CommandFlags.EncryptParameter, new HandleSpec(HandleKind.PolicySession)));
+        t.Add(Entry(TpmCc.StartAuthSession, StartAuthSession.Execute));
+        t.Add(Entry(TpmCc.PolicyRestart, PolicyRestart.Execute));
+        t.Add(Entry(TpmCc.PolicyGetDigest, PolicyGetDigest.Execute));
     }
 }

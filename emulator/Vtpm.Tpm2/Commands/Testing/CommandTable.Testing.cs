@@ -9,6 +9,6 @@ public static partial class CommandTable
     {
         t.Add(Entry(TpmCc.SelfTest, SelfTest.Execute));
         t.Add(Entry(TpmCc.IncrementalSelfTest, IncrementalSelfTest.Execute));
-        t.Add(Entry(TpmCc.GetTestResult, GetTestResult.Execute, CommandFlags.EncryptParameter));
+        t.Add(Entry(TpmCc.GetTestResult, GetTestResult.Execute));
     }
 }

@@ -110,7 +110,7 @@ public sealed class PcrSubsystem(Tpm2Engine tpm) : Subsystem(tpm)
     public static bool IsResetAllowed(int pcr, byte locality) => locality <= 4 && (ResetLocalities[pcr] & (1 << locality)) != 0;
 
     /// <summary>The PCRs that have a TPM_PT_PCR property (Part 2 §6.14), as a bit mask; null if the tag is not defined.</summary>
-    public static uint? PropertyMask(TpmPt tag)
+    public static uint? PropertyMask(TpmPtPcr tag)
     {
         static uint ByLocality(byte[] table, int locality)
         {
@@ -120,21 +120,21 @@ public sealed class PcrSubsystem(Tpm2Engine tpm) : Subsystem(tpm)
         }
         return tag switch
         {
-            TpmPt.PcrSave => StateSaveMask,
-            TpmPt.PcrExtendL0 => ByLocality(ExtendLocalities, 0),
-            TpmPt.PcrResetL0 => ByLocality(ResetLocalities, 0),
-            TpmPt.PcrExtendL1 => ByLocality(ExtendLocalities, 1),
-            TpmPt.PcrResetL1 => ByLocality(ResetLocalities, 1),
-            TpmPt.PcrExtendL2 => ByLocality(ExtendLocalities, 2),
-            TpmPt.PcrResetL2 => ByLocality(ResetLocalities, 2),
-            TpmPt.PcrExtendL3 => ByLocality(ExtendLocalities, 3),
-            TpmPt.PcrResetL3 => ByLocality(ResetLocalities, 3),
-            TpmPt.PcrExtendL4 => ByLocality(ExtendLocalities, 4),
-            TpmPt.PcrResetL4 => ByLocality(ResetLocalities, 4),
-            TpmPt.PcrNoIncrement => NoIncrementMask,
-            TpmPt.PcrDrtmReset => DrtmResetMask,
-            TpmPt.PcrPolicy => GroupMask,
-            TpmPt.PcrAuth => GroupMask,
+            TpmPtPcr.Save => StateSaveMask,
+            TpmPtPcr.ExtendL0 => ByLocality(ExtendLocalities, 0),
+            TpmPtPcr.ResetL0 => ByLocality(ResetLocalities, 0),
+            TpmPtPcr.ExtendL1 => ByLocality(ExtendLocalities, 1),
+            TpmPtPcr.ResetL1 => ByLocality(ResetLocalities, 1),
+            TpmPtPcr.ExtendL2 => ByLocality(ExtendLocalities, 2),
+            TpmPtPcr.ResetL2 => ByLocality(ResetLocalities, 2),
+            TpmPtPcr.ExtendL3 => ByLocality(ExtendLocalities, 3),
+            TpmPtPcr.ResetL3 => ByLocality(ResetLocalities, 3),
+            TpmPtPcr.ExtendL4 => ByLocality(ExtendLocalities, 4),
+            TpmPtPcr.ResetL4 => ByLocality(ResetLocalities, 4),
+            TpmPtPcr.NoIncrement => NoIncrementMask,
+            TpmPtPcr.DrtmReset => DrtmResetMask,
+            TpmPtPcr.Policy => GroupMask,
+            TpmPtPcr.Auth => GroupMask,
             _ => null,
         };
     }
