@@ -85,12 +85,24 @@ public static class Authorization
         {
             ref var session = ref sessions[s];
             var rc = session.Handle == (uint)TpmRh.Pw
-                ? CheckPassword(tpm, handles, ref session, command, s + 1)
+                ? CheckPassword(tpm, d, handles, ref session, command, s + 1)
                 : CheckSession(tpm, d, handles, sessions, s, command, parametersStart, decrypt, encrypt);
             if (rc.IsError) return rc;
         }
         return decrypt >= 0 ? DecryptParameter(tpm.Sessions.Command[decrypt], command, parametersStart) : TpmRc.Success;
     }
+
+    /// <summary>
+    /// Part 1 §19.2 (authorization roles): DUP is only ever granted by a policy session, and so is ADMIN over an NV
+    /// index (Part 3 §31: NV_ChangeAuth, NV_UndefineSpaceSpecial). ADMIN over an object needs one when the object has
+    /// adminWithPolicy set, which arrives with objects.
+    /// </summary>
+    static bool RequiresPolicySession(AuthRole role, uint handle) => role switch
+    {
+        AuthRole.Dup => true,
+        AuthRole.Admin => HandleKinds.TypeOf(handle) == TpmHt.NvIndex,
+        _ => false,
+    };
 
     static TpmRc CheckSessionShape(Tpm2Engine tpm, CommandDescriptor d, ReadOnlySpan<AuthSession> sessions, int s, ref int decrypt, ref int encrypt, ref int audit)
     {
@@ -116,12 +128,12 @@ public static class Authorization
         // StartAuthSession alone enforces 16..digest size.
         if ((attributes & TpmaSession.Decrypt) != 0)
         {
-            if (decrypt >= 0 || (d.Flags & CommandFlags.DecryptParameter) == 0) return TpmRc.Attributes.ForSession(n);
+            if (decrypt >= 0 || !d.Has(CommandAttributes.DecryptParameter)) return TpmRc.Attributes.ForSession(n);
             decrypt = s;
         }
         if ((attributes & TpmaSession.Encrypt) != 0)
         {
-            if (encrypt >= 0 || (d.Flags & CommandFlags.EncryptParameter) == 0) return TpmRc.Attributes.ForSession(n);
+            if (encrypt >= 0 || !d.Has(CommandAttributes.EncryptParameter)) return TpmRc.Attributes.ForSession(n);
             encrypt = s;
         }
         if ((attributes & (TpmaSession.Decrypt | TpmaSession.Encrypt)) != 0 && session.SymmetricAlg == TpmAlgId.Null)
@@ -145,7 +157,7 @@ public static class Authorization
         return TpmRc.Success;
     }
 
-    static TpmRc CheckPassword(Tpm2Engine tpm, ReadOnlySpan<uint> handles, ref AuthSession session, ReadOnlySpan<byte> command, int sessionNumber)
+    static TpmRc CheckPassword(Tpm2Engine tpm, CommandDescriptor d, ReadOnlySpan<uint> handles, ref AuthSession session, ReadOnlySpan<byte> command, int sessionNumber)
     {
         if (session.AuthorizesHandle < 0) return TpmRc.AuthUnavailable;
         uint handle = handles[session.AuthorizesHandle];
@@ -153,6 +165,8 @@ public static class Authorization
         if (entity.PolicyRequired || !entity.AuthValueAllowed) return TpmRc.AuthUnavailable;
         var rc = tpm.DictionaryAttack.CheckLockout(handle, entity);
         if (rc.IsError) return rc;
+        // After the lockout check (swtpm answers TPM_RC_LOCKOUT first), before the value is compared.
+        if (RequiresPolicySession(d.Handles[session.AuthorizesHandle].Auth, handle)) return TpmRc.AuthType;
         return ComparePassword(tpm, handle, entity, command.Slice(session.HmacOffset, session.HmacLength), sessionNumber);
     }
 
@@ -210,6 +224,7 @@ public static class Authorization
                 if (entity.PolicyRequired || !entity.AuthValueAllowed) return TpmRc.AuthUnavailable;
                 var rc = tpm.DictionaryAttack.CheckLockout(handle, entity);
                 if (rc.IsError) return rc;
+                if (RequiresPolicySession(d.Handles[a.AuthorizesHandle].Auth, handle)) return TpmRc.AuthType;
                 c.IncludeAuth = !IsBoundTo(session, entity.Name is { Length: > 0 } ? entity.Name : tpm.GetNameOfHandle(handle), c.AuthValue.Value);
             }
         }

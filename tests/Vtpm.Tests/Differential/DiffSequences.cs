@@ -245,6 +245,15 @@ public static class DiffSequences
             DiffStep.Of("write after reset", NvWrite(Index, Bytes(8, 17)), 0),
             DiffStep.Of("read after reset", NvRead(Index + 1, 8, 0, Index + 1), 0),
         ]),
+        new("AdminRoleNeedsAPolicySession", "NV_ChangeAuth's nvIndex has the ADMIN role: a password is TPM_RC_AUTH_TYPE, right or wrong, and costs no DA failure (Part 1 §19.2)",
+        [
+            StartupClear,
+            DiffStep.Of("define with auth 'pw'", DefineNv(Index, OwnerRwAuthRw, 8, "pw"), 0),
+            DiffStep.Of("change auth with the right password", Cmd.Of(TpmCc.NvChangeAuth).Handle(Index).Password("pw").B2("new"), 0x124),
+            DiffStep.Of("change auth with a wrong password", Cmd.Of(TpmCc.NvChangeAuth).Handle(Index).Password("bad").B2("new"), 0x124),
+            DiffStep.Of("read DA lockout counter", GetCap(TpmCap.TpmProperties, (uint)TpmPt.LockoutCounter, 1), 0),
+            DiffStep.Of("the old password still authorizes (the index is unwritten)", NvRead(Index, 0, 0, Index, "pw"), 0x14A),
+        ]),
         new("HierarchyAuthAndDa", "HierarchyChangeAuth, DictionaryAttackParameters, Clear (Part 3 §24, §25)",
         [
             StartupClear,

@@ -1,14 +1,13 @@
 using Vtpm.Tpm2.Crypto;
 using Vtpm.Tpm2.Dispatch;
 using Vtpm.Wire;
-using Vtpm.Wire.Tpm2;
 
 namespace Vtpm.Tpm2.Commands.NV;
 
 /// <summary>
 /// TPM 2.0 Part 3 §31.15 TPM2_NV_ChangeAuth: sets the index's authValue; ADMIN role, so only a policy
 /// session authorizes it (Part 1 §19.7). Response codes: TPM_RC_SIZE (newAuth longer than the nameAlg
-/// digest, parameter 1), TPM_RC_AUTH_TYPE (not a policy session; swtpm answers 0x124 to a password).
+/// digest, parameter 1), TPM_RC_AUTH_TYPE (not a policy session: the dispatcher's role check; swtpm answers 0x124 to a password).
 /// </summary>
 public static class NvChangeAuth
 {
@@ -25,8 +24,6 @@ public static class NvChangeAuth
 
     public static TpmRc Execute(Tpm2Engine tpm, ref CommandFrame f)
     {
-        // The ADMIN role is decided at authorization, before the parameters are looked at.
-        if (HandleKinds.TypeOf(f.AuthSessions[0]) != TpmHt.PolicySession) return TpmRc.AuthType;
         var rc = Parse(ref f, out var input);
         if (rc.IsError) return rc;
         if (!tpm.Nv.TryGetAccessible(f.Handles[0], out var index)) return TpmRc.Handle.ForHandle(1);
