@@ -7,7 +7,7 @@ public static partial class CommandTable
 {
     static partial void AddRandom(List<CommandDescriptor> t)
     {
-        t.Add(Entry(TpmCc.GetRandom, GetRandom.Execute));
-        t.Add(Entry(TpmCc.StirRandom, StirRandom.Execute));
+        t.Add(Entry<GetRandomIn, GetRandomOut>(GetRandom.Execute));
+        t.Add(Entry<StirRandomIn, StirRandomOut>(StirRandom.Execute));
     }
 }

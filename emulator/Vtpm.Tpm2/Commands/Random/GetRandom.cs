@@ -1,5 +1,6 @@
 using Vtpm.Tpm2.Dispatch;
 using Vtpm.Wire;
+using Vtpm.Wire.Tpm2;
 
 namespace Vtpm.Tpm2.Commands.Random;
 
@@ -9,23 +10,11 @@ namespace Vtpm.Tpm2.Commands.Random;
 /// </summary>
 public static class GetRandom
 {
-    public readonly record struct In(ushort BytesRequested);
-
-    public static TpmRc Parse(ref CommandFrame f, out In input)
+    public static TpmRc Execute(Tpm2Engine tpm, ref CommandFrame f, in GetRandomIn input, ref GetRandomOut output)
     {
-        var rc = f.ReadUInt16(out ushort bytesRequested);
-        input = new In(bytesRequested);
-        return rc;
-    }
-
-    public static TpmRc Execute(Tpm2Engine tpm, ref CommandFrame f)
-    {
-        var rc = Parse(ref f, out var input);
-        if (rc.IsError) return rc;
         int n = Math.Min((int)input.BytesRequested, Crypto.TpmHash.MaxDigestSize);
-        Span<byte> randomBytes = stackalloc byte[Crypto.TpmHash.MaxDigestSize];
-        tpm.Random.Generate(randomBytes[..n]);
-        f.Response.WriteSized16(randomBytes[..n]);
+        output.RandomBytes.Size = (ushort)n;
+        tpm.Random.Generate(((Span<byte>)output.RandomBytes.Buffer)[..n]);
         return TpmRc.Success;
     }
 }
