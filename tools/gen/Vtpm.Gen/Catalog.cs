@@ -20,7 +20,7 @@ public sealed record EnumMember(string Name, string Expr, Origin Origin);
 
 public sealed record EnumDef(string Name, string Base, List<EnumMember> Members, string Section, Origin Origin) : Def(Name, Section, Origin);
 
-public sealed record BitField(string Name, int Lo, int Hi);
+public sealed record BitField(string Name, int Lo, int Hi, string? CsName = null);
 
 public sealed record BitsDef(string Name, string Base, List<BitField> Fields, List<(int Lo, int Hi)> Reserved, bool ReservedIgnored, string Section, Origin Origin)
     : Def(Name, Section, Origin);
@@ -189,7 +189,8 @@ public sealed class Catalog
                     }
                     if (t.Length < 2) throw new FormatException($"{o}: bit member needs a name and a bit");
                     var (lo, hi) = Range(t[1], o);
-                    fields.Add(new BitField(t[0], lo, hi));
+                    string? cs = t.Skip(2).FirstOrDefault(x => x.StartsWith("cs=", StringComparison.Ordinal))?[3..];
+                    fields.Add(new BitField(t[0], lo, hi, cs));
                 }
                 Add(new BitsDef(Need(0, "name"), Need(1, "base type"), fields, reserved, options.GetValueOrDefault("reserved") == "ignore", section, origin));
                 break;

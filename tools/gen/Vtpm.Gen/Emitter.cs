@@ -134,7 +134,7 @@ public sealed partial class Emitter(Model model)
             sb.Append($"[Flags]\npublic enum {Naming.Type(b.Name)} : {underlying}\n{{\n    None = 0,\n");
             foreach (var f in b.Fields)
             {
-                string name = Naming.Member(f.Name);
+                string name = f.CsName ?? Naming.BitName(f.Name, b.Name);
                 if (f.Lo == f.Hi) sb.Append($"    {name} = {Hex(1L << f.Lo)},\n");
                 else
                 {

@@ -59,6 +59,17 @@ public static class Naming
         return best is not null && best.Count() * 2 > e.Members.Count ? best.Key : "";
     }
 
+    /// <summary>
+    /// An attribute bit without its family prefix: TPMA_NV_PPWRITE → Ppwrite, TPM_LOC_ZERO → Zero; camelCase
+    /// names (fixedTPM) as members (FixedTPM).
+    /// </summary>
+    public static string BitName(string field, string bitsType)
+    {
+        if (field.StartsWith(bitsType + "_", StringComparison.Ordinal)) return Type(field[(bitsType.Length + 1)..]);
+        if (field.StartsWith("TPM_", StringComparison.Ordinal) && field.Count(c => c == '_') >= 2) return Type(field[(field.IndexOf('_', 4) + 1)..]);
+        return Member(field);
+    }
+
     /// <summary>Command name: TPM2_NV_Write → NvWrite.</summary>
     public static string Command(string spec) => Type(spec.StartsWith("TPM2_", StringComparison.Ordinal) ? spec[5..] : spec);
 }
