@@ -9,6 +9,9 @@ public interface ICommandIn
     /// <summary>The command code.</summary>
     TpmCc CommandCode { get; }
 
+    /// <summary>Entries of the handle area.</summary>
+    static abstract int HandleCount { get; }
+
     /// <summary>Takes the handle area, in order (already checked by the dispatcher).</summary>
     void ReadHandles(ReadOnlySpan<uint> handles);
 
@@ -27,6 +30,9 @@ public interface ICommandOut
 {
     /// <summary>The response handle (0 for commands that return none).</summary>
     uint ResponseHandle { get; set; }
+
+    /// <summary>Whether the response carries a handle.</summary>
+    static abstract bool HasResponseHandle { get; }
 
     /// <summary>Unmarshals and checks the response parameters.</summary>
     TpmRc UnmarshalParameters(ref TpmReader r);

@@ -15,6 +15,7 @@ public sealed partial class Emitter
         }
         Write("Commands.g.cs", sb, "System.Diagnostics.CodeAnalysis");
         EmitCommandTable(commands);
+        EmitClient(commands);
     }
 
     void EmitCommandIn(StringBuilder sb, CommandDef c)
@@ -23,7 +24,7 @@ public sealed partial class Emitter
         sb.Append('\n').Append(Doc($"{c.Name} (Part 3 {c.Section}): the handles and parameters of the command", "")).Append('\n');
         sb.Append($"public partial struct {name} : ICommandIn\n{{\n");
         sb.Append($"    /// <inheritdoc/>\n    public readonly TpmCc CommandCode => TpmCc.{Naming.Command(c.Name)};\n");
-        sb.Append($"\n    /// <summary>Entries of the handle area.</summary>\n    public const int HandleCount = {c.Handles.Count};\n\n");
+        sb.Append($"\n    /// <inheritdoc/>\n    public static int HandleCount => {c.Handles.Count};\n\n");
         foreach (var h in c.Handles)
             sb.Append($"    /// <summary>Handle {h.Field.Name} ({h.Field.Type}{(h.Field.Plus ? "+" : "")}{(h.Auth ? $", authorized: {h.Role.ToString().ToUpperInvariant()}" : "")}).</summary>\n    public uint {Naming.Member(h.Field.Name)};\n");
         foreach (var f in c.In) sb.Append($"    /// <summary>Parameter {f.Name} ({f.Type}{(f.Plus ? "+" : "")}).</summary>\n    public {FieldType(f)} {Naming.Member(f.Name)};\n");
@@ -49,7 +50,7 @@ public sealed partial class Emitter
             ? $"\n    uint ICommandOut.ResponseHandle\n    {{\n        readonly get => {rhMember};\n        set => {rhMember} = value;\n    }}\n"
             : "\n    uint ICommandOut.ResponseHandle\n    {\n        readonly get => 0;\n        set { }\n    }\n");
         foreach (var f in c.Out) sb.Append($"    /// <summary>Parameter {f.Name} ({f.Type}).</summary>\n    public {FieldType(f)} {Naming.Member(f.Name)};\n");
-        sb.Append($"\n    /// <summary>Whether the response carries a handle.</summary>\n    public const bool HasResponseHandle = {(c.ResponseHandle is not null ? "true" : "false")};\n");
+        sb.Append($"\n    /// <inheritdoc/>\n    public static bool HasResponseHandle => {(c.ResponseHandle is not null ? "true" : "false")};\n");
         EmitParameterMethods(sb, c.Out);
         sb.Append("}\n");
     }
@@ -64,6 +65,36 @@ public sealed partial class Emitter
         sb.Append("\n    /// <summary>Marshals the parameters in order.</summary>\n    public readonly void MarshalParameters(ref TpmWriter w)\n    {\n");
         EmitWrites(sb, fields, "", "        ");
         sb.Append("    }\n");
+    }
+
+    void EmitClient(List<CommandDef> commands)
+    {
+        var sb = new StringBuilder($"namespace {Ns}.Client;\n\npublic sealed partial class Tpm2Client\n{{\n");
+        foreach (var c in commands)
+        {
+            string name = Naming.Command(c.Name);
+            var args = new List<string>();
+            var sets = new List<string>();
+            foreach (var h in c.Handles)
+            {
+                args.Add($"uint {Naming.Local(h.Field.Name)}");
+                sets.Add($"{Naming.Member(h.Field.Name)} = {Naming.Local(h.Field.Name)}");
+            }
+            foreach (var f in c.In)
+            {
+                string t = FieldType(f);
+                args.Add(model.IsScalar(f.Type) && f.Array == ArrayKind.None ? $"{t} {Naming.Local(f.Name)}" : $"in {t} {Naming.Local(f.Name)}");
+                sets.Add($"{Naming.Member(f.Name)} = {Naming.Local(f.Name)}");
+            }
+            args.Add($"out {name}Out output");
+            args.Add("ReadOnlySpan<AuthCommand> authorizations = default");
+            sb.Append($"\n    /// <summary>{c.Name} (Part 3 {c.Section}).</summary>\n");
+            sb.Append($"    public TpmRc {name}({string.Join(", ", args)})\n    {{\n");
+            sb.Append($"        var input = new {name}In{(sets.Count > 0 ? " { " + string.Join(", ", sets) + " }" : "()")};\n");
+            sb.Append("        return Execute(in input, out output, authorizations);\n    }\n");
+        }
+        sb.Append("}\n");
+        Write("Tpm2Client.g.cs", sb);
     }
 
     void EmitCommandTable(List<CommandDef> commands)

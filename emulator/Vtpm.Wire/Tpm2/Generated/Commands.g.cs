@@ -9,8 +9,8 @@ public partial struct NvUndefineSpaceSpecialIn : ICommandIn
     /// <inheritdoc/>
     public readonly TpmCc CommandCode => TpmCc.NvUndefineSpaceSpecial;
 
-    /// <summary>Entries of the handle area.</summary>
-    public const int HandleCount = 2;
+    /// <inheritdoc/>
+    public static int HandleCount => 2;
 
     /// <summary>Handle nvIndex (TPMI_RH_NV_INDEX, authorized: ADMIN).</summary>
     public uint NvIndex;
@@ -53,8 +53,8 @@ public partial struct NvUndefineSpaceSpecialOut : ICommandOut
         set { }
     }
 
-    /// <summary>Whether the response carries a handle.</summary>
-    public const bool HasResponseHandle = false;
+    /// <inheritdoc/>
+    public static bool HasResponseHandle => false;
 
     /// <summary>Unmarshals and checks the parameters in order; a failure carries the parameter number (TPM_RC_P + n).</summary>
     public TpmRc UnmarshalParameters(ref TpmReader r)
@@ -74,8 +74,8 @@ public partial struct EvictControlIn : ICommandIn
     /// <inheritdoc/>
     public readonly TpmCc CommandCode => TpmCc.EvictControl;
 
-    /// <summary>Entries of the handle area.</summary>
-    public const int HandleCount = 2;
+    /// <inheritdoc/>
+    public static int HandleCount => 2;
 
     /// <summary>Handle auth (TPMI_RH_PROVISION, authorized: USER).</summary>
     public uint Auth;
@@ -125,8 +125,8 @@ public partial struct EvictControlOut : ICommandOut
         set { }
     }
 
-    /// <summary>Whether the response carries a handle.</summary>
-    public const bool HasResponseHandle = false;
+    /// <inheritdoc/>
+    public static bool HasResponseHandle => false;
 
     /// <summary>Unmarshals and checks the parameters in order; a failure carries the parameter number (TPM_RC_P + n).</summary>
     public TpmRc UnmarshalParameters(ref TpmReader r)
@@ -146,8 +146,8 @@ public partial struct HierarchyControlIn : ICommandIn
     /// <inheritdoc/>
     public readonly TpmCc CommandCode => TpmCc.HierarchyControl;
 
-    /// <summary>Entries of the handle area.</summary>
-    public const int HandleCount = 1;
+    /// <inheritdoc/>
+    public static int HandleCount => 1;
 
     /// <summary>Handle authHandle (TPMI_RH_HIERARCHY, authorized: USER).</summary>
     public uint AuthHandle;
@@ -200,8 +200,8 @@ public partial struct HierarchyControlOut : ICommandOut
         set { }
     }
 
-    /// <summary>Whether the response carries a handle.</summary>
-    public const bool HasResponseHandle = false;
+    /// <inheritdoc/>
+    public static bool HasResponseHandle => false;
 
     /// <summary>Unmarshals and checks the parameters in order; a failure carries the parameter number (TPM_RC_P + n).</summary>
     public TpmRc UnmarshalParameters(ref TpmReader r)
@@ -221,8 +221,8 @@ public partial struct NvUndefineSpaceIn : ICommandIn
     /// <inheritdoc/>
     public readonly TpmCc CommandCode => TpmCc.NvUndefineSpace;
 
-    /// <summary>Entries of the handle area.</summary>
-    public const int HandleCount = 2;
+    /// <inheritdoc/>
+    public static int HandleCount => 2;
 
     /// <summary>Handle authHandle (TPMI_RH_PROVISION, authorized: USER).</summary>
     public uint AuthHandle;
@@ -265,8 +265,8 @@ public partial struct NvUndefineSpaceOut : ICommandOut
         set { }
     }
 
-    /// <summary>Whether the response carries a handle.</summary>
-    public const bool HasResponseHandle = false;
+    /// <inheritdoc/>
+    public static bool HasResponseHandle => false;
 
     /// <summary>Unmarshals and checks the parameters in order; a failure carries the parameter number (TPM_RC_P + n).</summary>
     public TpmRc UnmarshalParameters(ref TpmReader r)
@@ -286,8 +286,8 @@ public partial struct ChangeEPSIn : ICommandIn
     /// <inheritdoc/>
     public readonly TpmCc CommandCode => TpmCc.ChangeEPS;
 
-    /// <summary>Entries of the handle area.</summary>
-    public const int HandleCount = 1;
+    /// <inheritdoc/>
+    public static int HandleCount => 1;
 
     /// <summary>Handle authHandle (TPMI_RH_PLATFORM, authorized: USER).</summary>
     public uint AuthHandle;
@@ -326,8 +326,8 @@ public partial struct ChangeEPSOut : ICommandOut
         set { }
     }
 
-    /// <summary>Whether the response carries a handle.</summary>
-    public const bool HasResponseHandle = false;
+    /// <inheritdoc/>
+    public static bool HasResponseHandle => false;
 
     /// <summary>Unmarshals and checks the parameters in order; a failure carries the parameter number (TPM_RC_P + n).</summary>
     public TpmRc UnmarshalParameters(ref TpmReader r)
@@ -347,8 +347,8 @@ public partial struct ChangePPSIn : ICommandIn
     /// <inheritdoc/>
     public readonly TpmCc CommandCode => TpmCc.ChangePPS;
 
-    /// <summary>Entries of the handle area.</summary>
-    public const int HandleCount = 1;
+    /// <inheritdoc/>
+    public static int HandleCount => 1;
 
     /// <summary>Handle authHandle (TPMI_RH_PLATFORM, authorized: USER).</summary>
     public uint AuthHandle;
@@ -387,8 +387,8 @@ public partial struct ChangePPSOut : ICommandOut
         set { }
     }
 
-    /// <summary>Whether the response carries a handle.</summary>
-    public const bool HasResponseHandle = false;
+    /// <inheritdoc/>
+    public static bool HasResponseHandle => false;
 
     /// <summary>Unmarshals and checks the parameters in order; a failure carries the parameter number (TPM_RC_P + n).</summary>
     public TpmRc UnmarshalParameters(ref TpmReader r)
@@ -408,8 +408,8 @@ public partial struct ClearIn : ICommandIn
     /// <inheritdoc/>
     public readonly TpmCc CommandCode => TpmCc.Clear;
 
-    /// <summary>Entries of the handle area.</summary>
-    public const int HandleCount = 1;
+    /// <inheritdoc/>
+    public static int HandleCount => 1;
 
     /// <summary>Handle authHandle (TPMI_RH_CLEAR, authorized: USER).</summary>
     public uint AuthHandle;
@@ -448,8 +448,8 @@ public partial struct ClearOut : ICommandOut
         set { }
     }
 
-    /// <summary>Whether the response carries a handle.</summary>
-    public const bool HasResponseHandle = false;
+    /// <inheritdoc/>
+    public static bool HasResponseHandle => false;
 
     /// <summary>Unmarshals and checks the parameters in order; a failure carries the parameter number (TPM_RC_P + n).</summary>
     public TpmRc UnmarshalParameters(ref TpmReader r)
@@ -469,8 +469,8 @@ public partial struct ClearControlIn : ICommandIn
     /// <inheritdoc/>
     public readonly TpmCc CommandCode => TpmCc.ClearControl;
 
-    /// <summary>Entries of the handle area.</summary>
-    public const int HandleCount = 1;
+    /// <inheritdoc/>
+    public static int HandleCount => 1;
 
     /// <summary>Handle auth (TPMI_RH_CLEAR, authorized: USER).</summary>
     public uint Auth;
@@ -516,8 +516,8 @@ public partial struct ClearControlOut : ICommandOut
         set { }
     }
 
-    /// <summary>Whether the response carries a handle.</summary>
-    public const bool HasResponseHandle = false;
+    /// <inheritdoc/>
+    public static bool HasResponseHandle => false;
 
     /// <summary>Unmarshals and checks the parameters in order; a failure carries the parameter number (TPM_RC_P + n).</summary>
     public TpmRc UnmarshalParameters(ref TpmReader r)
@@ -537,8 +537,8 @@ public partial struct ClockSetIn : ICommandIn
     /// <inheritdoc/>
     public readonly TpmCc CommandCode => TpmCc.ClockSet;
 
-    /// <summary>Entries of the handle area.</summary>
-    public const int HandleCount = 1;
+    /// <inheritdoc/>
+    public static int HandleCount => 1;
 
     /// <summary>Handle auth (TPMI_RH_PROVISION, authorized: USER).</summary>
     public uint Auth;
@@ -582,8 +582,8 @@ public partial struct ClockSetOut : ICommandOut
         set { }
     }
 
-    /// <summary>Whether the response carries a handle.</summary>
-    public const bool HasResponseHandle = false;
+    /// <inheritdoc/>
+    public static bool HasResponseHandle => false;
 
     /// <summary>Unmarshals and checks the parameters in order; a failure carries the parameter number (TPM_RC_P + n).</summary>
     public TpmRc UnmarshalParameters(ref TpmReader r)
@@ -603,8 +603,8 @@ public partial struct HierarchyChangeAuthIn : ICommandIn
     /// <inheritdoc/>
     public readonly TpmCc CommandCode => TpmCc.HierarchyChangeAuth;
 
-    /// <summary>Entries of the handle area.</summary>
-    public const int HandleCount = 1;
+    /// <inheritdoc/>
+    public static int HandleCount => 1;
 
     /// <summary>Handle authHandle (TPMI_RH_HIERARCHY_AUTH, authorized: USER).</summary>
     public uint AuthHandle;
@@ -648,8 +648,8 @@ public partial struct HierarchyChangeAuthOut : ICommandOut
         set { }
     }
 
-    /// <summary>Whether the response carries a handle.</summary>
-    public const bool HasResponseHandle = false;
+    /// <inheritdoc/>
+    public static bool HasResponseHandle => false;
 
     /// <summary>Unmarshals and checks the parameters in order; a failure carries the parameter number (TPM_RC_P + n).</summary>
     public TpmRc UnmarshalParameters(ref TpmReader r)
@@ -669,8 +669,8 @@ public partial struct NvDefineSpaceIn : ICommandIn
     /// <inheritdoc/>
     public readonly TpmCc CommandCode => TpmCc.NvDefineSpace;
 
-    /// <summary>Entries of the handle area.</summary>
-    public const int HandleCount = 1;
+    /// <inheritdoc/>
+    public static int HandleCount => 1;
 
     /// <summary>Handle authHandle (TPMI_RH_PROVISION, authorized: USER).</summary>
     public uint AuthHandle;
@@ -719,8 +719,8 @@ public partial struct NvDefineSpaceOut : ICommandOut
         set { }
     }
 
-    /// <summary>Whether the response carries a handle.</summary>
-    public const bool HasResponseHandle = false;
+    /// <inheritdoc/>
+    public static bool HasResponseHandle => false;
 
     /// <summary>Unmarshals and checks the parameters in order; a failure carries the parameter number (TPM_RC_P + n).</summary>
     public TpmRc UnmarshalParameters(ref TpmReader r)
@@ -740,8 +740,8 @@ public partial struct PcrAllocateIn : ICommandIn
     /// <inheritdoc/>
     public readonly TpmCc CommandCode => TpmCc.PcrAllocate;
 
-    /// <summary>Entries of the handle area.</summary>
-    public const int HandleCount = 1;
+    /// <inheritdoc/>
+    public static int HandleCount => 1;
 
     /// <summary>Handle authHandle (TPMI_RH_PLATFORM, authorized: USER).</summary>
     public uint AuthHandle;
@@ -793,8 +793,8 @@ public partial struct PcrAllocateOut : ICommandOut
     /// <summary>Parameter sizeAvailable (UINT32).</summary>
     public uint SizeAvailable;
 
-    /// <summary>Whether the response carries a handle.</summary>
-    public const bool HasResponseHandle = false;
+    /// <inheritdoc/>
+    public static bool HasResponseHandle => false;
 
     /// <summary>Unmarshals and checks the parameters in order; a failure carries the parameter number (TPM_RC_P + n).</summary>
     public TpmRc UnmarshalParameters(ref TpmReader r)
@@ -828,8 +828,8 @@ public partial struct PcrSetAuthPolicyIn : ICommandIn
     /// <inheritdoc/>
     public readonly TpmCc CommandCode => TpmCc.PcrSetAuthPolicy;
 
-    /// <summary>Entries of the handle area.</summary>
-    public const int HandleCount = 1;
+    /// <inheritdoc/>
+    public static int HandleCount => 1;
 
     /// <summary>Handle authHandle (TPMI_RH_PLATFORM, authorized: USER).</summary>
     public uint AuthHandle;
@@ -887,8 +887,8 @@ public partial struct PcrSetAuthPolicyOut : ICommandOut
         set { }
     }
 
-    /// <summary>Whether the response carries a handle.</summary>
-    public const bool HasResponseHandle = false;
+    /// <inheritdoc/>
+    public static bool HasResponseHandle => false;
 
     /// <summary>Unmarshals and checks the parameters in order; a failure carries the parameter number (TPM_RC_P + n).</summary>
     public TpmRc UnmarshalParameters(ref TpmReader r)
@@ -908,8 +908,8 @@ public partial struct PpCommandsIn : ICommandIn
     /// <inheritdoc/>
     public readonly TpmCc CommandCode => TpmCc.PpCommands;
 
-    /// <summary>Entries of the handle area.</summary>
-    public const int HandleCount = 1;
+    /// <inheritdoc/>
+    public static int HandleCount => 1;
 
     /// <summary>Handle auth (TPMI_RH_PLATFORM, authorized: USER).</summary>
     public uint Auth;
@@ -958,8 +958,8 @@ public partial struct PpCommandsOut : ICommandOut
         set { }
     }
 
-    /// <summary>Whether the response carries a handle.</summary>
-    public const bool HasResponseHandle = false;
+    /// <inheritdoc/>
+    public static bool HasResponseHandle => false;
 
     /// <summary>Unmarshals and checks the parameters in order; a failure carries the parameter number (TPM_RC_P + n).</summary>
     public TpmRc UnmarshalParameters(ref TpmReader r)
@@ -979,8 +979,8 @@ public partial struct SetPrimaryPolicyIn : ICommandIn
     /// <inheritdoc/>
     public readonly TpmCc CommandCode => TpmCc.SetPrimaryPolicy;
 
-    /// <summary>Entries of the handle area.</summary>
-    public const int HandleCount = 1;
+    /// <inheritdoc/>
+    public static int HandleCount => 1;
 
     /// <summary>Handle authHandle (TPMI_RH_HIERARCHY_POLICY, authorized: USER).</summary>
     public uint AuthHandle;
@@ -1031,8 +1031,8 @@ public partial struct SetPrimaryPolicyOut : ICommandOut
         set { }
     }
 
-    /// <summary>Whether the response carries a handle.</summary>
-    public const bool HasResponseHandle = false;
+    /// <inheritdoc/>
+    public static bool HasResponseHandle => false;
 
     /// <summary>Unmarshals and checks the parameters in order; a failure carries the parameter number (TPM_RC_P + n).</summary>
     public TpmRc UnmarshalParameters(ref TpmReader r)
@@ -1052,8 +1052,8 @@ public partial struct FieldUpgradeStartIn : ICommandIn
     /// <inheritdoc/>
     public readonly TpmCc CommandCode => TpmCc.FieldUpgradeStart;
 
-    /// <summary>Entries of the handle area.</summary>
-    public const int HandleCount = 2;
+    /// <inheritdoc/>
+    public static int HandleCount => 2;
 
     /// <summary>Handle authorization (TPMI_RH_PLATFORM, authorized: ADMIN).</summary>
     public uint Authorization;
@@ -1106,8 +1106,8 @@ public partial struct FieldUpgradeStartOut : ICommandOut
         set { }
     }
 
-    /// <summary>Whether the response carries a handle.</summary>
-    public const bool HasResponseHandle = false;
+    /// <inheritdoc/>
+    public static bool HasResponseHandle => false;
 
     /// <summary>Unmarshals and checks the parameters in order; a failure carries the parameter number (TPM_RC_P + n).</summary>
     public TpmRc UnmarshalParameters(ref TpmReader r)
@@ -1127,8 +1127,8 @@ public partial struct ClockRateAdjustIn : ICommandIn
     /// <inheritdoc/>
     public readonly TpmCc CommandCode => TpmCc.ClockRateAdjust;
 
-    /// <summary>Entries of the handle area.</summary>
-    public const int HandleCount = 1;
+    /// <inheritdoc/>
+    public static int HandleCount => 1;
 
     /// <summary>Handle auth (TPMI_RH_PROVISION, authorized: USER).</summary>
     public uint Auth;
@@ -1172,8 +1172,8 @@ public partial struct ClockRateAdjustOut : ICommandOut
         set { }
     }
 
-    /// <summary>Whether the response carries a handle.</summary>
-    public const bool HasResponseHandle = false;
+    /// <inheritdoc/>
+    public static bool HasResponseHandle => false;
 
     /// <summary>Unmarshals and checks the parameters in order; a failure carries the parameter number (TPM_RC_P + n).</summary>
     public TpmRc UnmarshalParameters(ref TpmReader r)
@@ -1193,8 +1193,8 @@ public partial struct CreatePrimaryIn : ICommandIn
     /// <inheritdoc/>
     public readonly TpmCc CommandCode => TpmCc.CreatePrimary;
 
-    /// <summary>Entries of the handle area.</summary>
-    public const int HandleCount = 1;
+    /// <inheritdoc/>
+    public static int HandleCount => 1;
 
     /// <summary>Handle primaryHandle (TPMI_RH_HIERARCHY+, authorized: USER).</summary>
     public uint PrimaryHandle;
@@ -1265,8 +1265,8 @@ public partial struct CreatePrimaryOut : ICommandOut
     /// <summary>Parameter name (TPM2B_NAME).</summary>
     public Tpm2bName Name;
 
-    /// <summary>Whether the response carries a handle.</summary>
-    public const bool HasResponseHandle = true;
+    /// <inheritdoc/>
+    public static bool HasResponseHandle => true;
 
     /// <summary>Unmarshals and checks the parameters in order; a failure carries the parameter number (TPM_RC_P + n).</summary>
     public TpmRc UnmarshalParameters(ref TpmReader r)
@@ -1301,8 +1301,8 @@ public partial struct NvGlobalWriteLockIn : ICommandIn
     /// <inheritdoc/>
     public readonly TpmCc CommandCode => TpmCc.NvGlobalWriteLock;
 
-    /// <summary>Entries of the handle area.</summary>
-    public const int HandleCount = 1;
+    /// <inheritdoc/>
+    public static int HandleCount => 1;
 
     /// <summary>Handle authHandle (TPMI_RH_PROVISION, authorized: USER).</summary>
     public uint AuthHandle;
@@ -1341,8 +1341,8 @@ public partial struct NvGlobalWriteLockOut : ICommandOut
         set { }
     }
 
-    /// <summary>Whether the response carries a handle.</summary>
-    public const bool HasResponseHandle = false;
+    /// <inheritdoc/>
+    public static bool HasResponseHandle => false;
 
     /// <summary>Unmarshals and checks the parameters in order; a failure carries the parameter number (TPM_RC_P + n).</summary>
     public TpmRc UnmarshalParameters(ref TpmReader r)
@@ -1362,8 +1362,8 @@ public partial struct GetCommandAuditDigestIn : ICommandIn
     /// <inheritdoc/>
     public readonly TpmCc CommandCode => TpmCc.GetCommandAuditDigest;
 
-    /// <summary>Entries of the handle area.</summary>
-    public const int HandleCount = 2;
+    /// <inheritdoc/>
+    public static int HandleCount => 2;
 
     /// <summary>Handle privacyHandle (TPMI_RH_ENDORSEMENT, authorized: USER).</summary>
     public uint PrivacyHandle;
@@ -1420,8 +1420,8 @@ public partial struct GetCommandAuditDigestOut : ICommandOut
     /// <summary>Parameter signature (TPMT_SIGNATURE).</summary>
     public TpmtSignature Signature;
 
-    /// <summary>Whether the response carries a handle.</summary>
-    public const bool HasResponseHandle = false;
+    /// <inheritdoc/>
+    public static bool HasResponseHandle => false;
 
     /// <summary>Unmarshals and checks the parameters in order; a failure carries the parameter number (TPM_RC_P + n).</summary>
     public TpmRc UnmarshalParameters(ref TpmReader r)
@@ -1447,8 +1447,8 @@ public partial struct NvIncrementIn : ICommandIn
     /// <inheritdoc/>
     public readonly TpmCc CommandCode => TpmCc.NvIncrement;
 
-    /// <summary>Entries of the handle area.</summary>
-    public const int HandleCount = 2;
+    /// <inheritdoc/>
+    public static int HandleCount => 2;
 
     /// <summary>Handle authHandle (TPMI_RH_NV_AUTH, authorized: USER).</summary>
     public uint AuthHandle;
@@ -1491,8 +1491,8 @@ public partial struct NvIncrementOut : ICommandOut
         set { }
     }
 
-    /// <summary>Whether the response carries a handle.</summary>
-    public const bool HasResponseHandle = false;
+    /// <inheritdoc/>
+    public static bool HasResponseHandle => false;
 
     /// <summary>Unmarshals and checks the parameters in order; a failure carries the parameter number (TPM_RC_P + n).</summary>
     public TpmRc UnmarshalParameters(ref TpmReader r)
@@ -1512,8 +1512,8 @@ public partial struct NvSetBitsIn : ICommandIn
     /// <inheritdoc/>
     public readonly TpmCc CommandCode => TpmCc.NvSetBits;
 
-    /// <summary>Entries of the handle area.</summary>
-    public const int HandleCount = 2;
+    /// <inheritdoc/>
+    public static int HandleCount => 2;
 
     /// <summary>Handle authHandle (TPMI_RH_NV_AUTH, authorized: USER).</summary>
     public uint AuthHandle;
@@ -1561,8 +1561,8 @@ public partial struct NvSetBitsOut : ICommandOut
         set { }
     }
 
-    /// <summary>Whether the response carries a handle.</summary>
-    public const bool HasResponseHandle = false;
+    /// <inheritdoc/>
+    public static bool HasResponseHandle => false;
 
     /// <summary>Unmarshals and checks the parameters in order; a failure carries the parameter number (TPM_RC_P + n).</summary>
     public TpmRc UnmarshalParameters(ref TpmReader r)
@@ -1582,8 +1582,8 @@ public partial struct NvExtendIn : ICommandIn
     /// <inheritdoc/>
     public readonly TpmCc CommandCode => TpmCc.NvExtend;
 
-    /// <summary>Entries of the handle area.</summary>
-    public const int HandleCount = 2;
+    /// <inheritdoc/>
+    public static int HandleCount => 2;
 
     /// <summary>Handle authHandle (TPMI_RH_NV_AUTH, authorized: USER).</summary>
     public uint AuthHandle;
@@ -1631,8 +1631,8 @@ public partial struct NvExtendOut : ICommandOut
         set { }
     }
 
-    /// <summary>Whether the response carries a handle.</summary>
-    public const bool HasResponseHandle = false;
+    /// <inheritdoc/>
+    public static bool HasResponseHandle => false;
 
     /// <summary>Unmarshals and checks the parameters in order; a failure carries the parameter number (TPM_RC_P + n).</summary>
     public TpmRc UnmarshalParameters(ref TpmReader r)
@@ -1652,8 +1652,8 @@ public partial struct NvWriteIn : ICommandIn
     /// <inheritdoc/>
     public readonly TpmCc CommandCode => TpmCc.NvWrite;
 
-    /// <summary>Entries of the handle area.</summary>
-    public const int HandleCount = 2;
+    /// <inheritdoc/>
+    public static int HandleCount => 2;
 
     /// <summary>Handle authHandle (TPMI_RH_NV_AUTH, authorized: USER).</summary>
     public uint AuthHandle;
@@ -1706,8 +1706,8 @@ public partial struct NvWriteOut : ICommandOut
         set { }
     }
 
-    /// <summary>Whether the response carries a handle.</summary>
-    public const bool HasResponseHandle = false;
+    /// <inheritdoc/>
+    public static bool HasResponseHandle => false;
 
     /// <summary>Unmarshals and checks the parameters in order; a failure carries the parameter number (TPM_RC_P + n).</summary>
     public TpmRc UnmarshalParameters(ref TpmReader r)
@@ -1727,8 +1727,8 @@ public partial struct NvWriteLockIn : ICommandIn
     /// <inheritdoc/>
     public readonly TpmCc CommandCode => TpmCc.NvWriteLock;
 
-    /// <summary>Entries of the handle area.</summary>
-    public const int HandleCount = 2;
+    /// <inheritdoc/>
+    public static int HandleCount => 2;
 
     /// <summary>Handle authHandle (TPMI_RH_NV_AUTH, authorized: USER).</summary>
     public uint AuthHandle;
@@ -1771,8 +1771,8 @@ public partial struct NvWriteLockOut : ICommandOut
         set { }
     }
 
-    /// <summary>Whether the response carries a handle.</summary>
-    public const bool HasResponseHandle = false;
+    /// <inheritdoc/>
+    public static bool HasResponseHandle => false;
 
     /// <summary>Unmarshals and checks the parameters in order; a failure carries the parameter number (TPM_RC_P + n).</summary>
     public TpmRc UnmarshalParameters(ref TpmReader r)
@@ -1792,8 +1792,8 @@ public partial struct DictionaryAttackLockResetIn : ICommandIn
     /// <inheritdoc/>
     public readonly TpmCc CommandCode => TpmCc.DictionaryAttackLockReset;
 
-    /// <summary>Entries of the handle area.</summary>
-    public const int HandleCount = 1;
+    /// <inheritdoc/>
+    public static int HandleCount => 1;
 
     /// <summary>Handle lockHandle (TPMI_RH_LOCKOUT, authorized: USER).</summary>
     public uint LockHandle;
@@ -1832,8 +1832,8 @@ public partial struct DictionaryAttackLockResetOut : ICommandOut
         set { }
     }
 
-    /// <summary>Whether the response carries a handle.</summary>
-    public const bool HasResponseHandle = false;
+    /// <inheritdoc/>
+    public static bool HasResponseHandle => false;
 
     /// <summary>Unmarshals and checks the parameters in order; a failure carries the parameter number (TPM_RC_P + n).</summary>
     public TpmRc UnmarshalParameters(ref TpmReader r)
@@ -1853,8 +1853,8 @@ public partial struct DictionaryAttackParametersIn : ICommandIn
     /// <inheritdoc/>
     public readonly TpmCc CommandCode => TpmCc.DictionaryAttackParameters;
 
-    /// <summary>Entries of the handle area.</summary>
-    public const int HandleCount = 1;
+    /// <inheritdoc/>
+    public static int HandleCount => 1;
 
     /// <summary>Handle lockHandle (TPMI_RH_LOCKOUT, authorized: USER).</summary>
     public uint LockHandle;
@@ -1908,8 +1908,8 @@ public partial struct DictionaryAttackParametersOut : ICommandOut
         set { }
     }
 
-    /// <summary>Whether the response carries a handle.</summary>
-    public const bool HasResponseHandle = false;
+    /// <inheritdoc/>
+    public static bool HasResponseHandle => false;
 
     /// <summary>Unmarshals and checks the parameters in order; a failure carries the parameter number (TPM_RC_P + n).</summary>
     public TpmRc UnmarshalParameters(ref TpmReader r)
@@ -1929,8 +1929,8 @@ public partial struct NvChangeAuthIn : ICommandIn
     /// <inheritdoc/>
     public readonly TpmCc CommandCode => TpmCc.NvChangeAuth;
 
-    /// <summary>Entries of the handle area.</summary>
-    public const int HandleCount = 1;
+    /// <inheritdoc/>
+    public static int HandleCount => 1;
 
     /// <summary>Handle nvIndex (TPMI_RH_NV_INDEX, authorized: ADMIN).</summary>
     public uint NvIndex;
@@ -1974,8 +1974,8 @@ public partial struct NvChangeAuthOut : ICommandOut
         set { }
     }
 
-    /// <summary>Whether the response carries a handle.</summary>
-    public const bool HasResponseHandle = false;
+    /// <inheritdoc/>
+    public static bool HasResponseHandle => false;
 
     /// <summary>Unmarshals and checks the parameters in order; a failure carries the parameter number (TPM_RC_P + n).</summary>
     public TpmRc UnmarshalParameters(ref TpmReader r)
@@ -1995,8 +1995,8 @@ public partial struct PcrEventIn : ICommandIn
     /// <inheritdoc/>
     public readonly TpmCc CommandCode => TpmCc.PcrEvent;
 
-    /// <summary>Entries of the handle area.</summary>
-    public const int HandleCount = 1;
+    /// <inheritdoc/>
+    public static int HandleCount => 1;
 
     /// <summary>Handle pcrHandle (TPMI_DH_PCR+, authorized: USER).</summary>
     public uint PcrHandle;
@@ -2042,8 +2042,8 @@ public partial struct PcrEventOut : ICommandOut
     /// <summary>Parameter digests (TPML_DIGEST_VALUES).</summary>
     public TpmlDigestValues Digests;
 
-    /// <summary>Whether the response carries a handle.</summary>
-    public const bool HasResponseHandle = false;
+    /// <inheritdoc/>
+    public static bool HasResponseHandle => false;
 
     /// <summary>Unmarshals and checks the parameters in order; a failure carries the parameter number (TPM_RC_P + n).</summary>
     public TpmRc UnmarshalParameters(ref TpmReader r)
@@ -2066,8 +2066,8 @@ public partial struct PcrResetIn : ICommandIn
     /// <inheritdoc/>
     public readonly TpmCc CommandCode => TpmCc.PcrReset;
 
-    /// <summary>Entries of the handle area.</summary>
-    public const int HandleCount = 1;
+    /// <inheritdoc/>
+    public static int HandleCount => 1;
 
     /// <summary>Handle pcrHandle (TPMI_DH_PCR, authorized: USER).</summary>
     public uint PcrHandle;
@@ -2106,8 +2106,8 @@ public partial struct PcrResetOut : ICommandOut
         set { }
     }
 
-    /// <summary>Whether the response carries a handle.</summary>
-    public const bool HasResponseHandle = false;
+    /// <inheritdoc/>
+    public static bool HasResponseHandle => false;
 
     /// <summary>Unmarshals and checks the parameters in order; a failure carries the parameter number (TPM_RC_P + n).</summary>
     public TpmRc UnmarshalParameters(ref TpmReader r)
@@ -2127,8 +2127,8 @@ public partial struct SequenceCompleteIn : ICommandIn
     /// <inheritdoc/>
     public readonly TpmCc CommandCode => TpmCc.SequenceComplete;
 
-    /// <summary>Entries of the handle area.</summary>
-    public const int HandleCount = 1;
+    /// <inheritdoc/>
+    public static int HandleCount => 1;
 
     /// <summary>Handle sequenceHandle (TPMI_DH_OBJECT, authorized: USER).</summary>
     public uint SequenceHandle;
@@ -2183,8 +2183,8 @@ public partial struct SequenceCompleteOut : ICommandOut
     /// <summary>Parameter validation (TPMT_TK_HASHCHECK).</summary>
     public TpmtTkHashcheck Validation;
 
-    /// <summary>Whether the response carries a handle.</summary>
-    public const bool HasResponseHandle = false;
+    /// <inheritdoc/>
+    public static bool HasResponseHandle => false;
 
     /// <summary>Unmarshals and checks the parameters in order; a failure carries the parameter number (TPM_RC_P + n).</summary>
     public TpmRc UnmarshalParameters(ref TpmReader r)
@@ -2210,8 +2210,8 @@ public partial struct SetAlgorithmSetIn : ICommandIn
     /// <inheritdoc/>
     public readonly TpmCc CommandCode => TpmCc.SetAlgorithmSet;
 
-    /// <summary>Entries of the handle area.</summary>
-    public const int HandleCount = 1;
+    /// <inheritdoc/>
+    public static int HandleCount => 1;
 
     /// <summary>Handle authHandle (TPMI_RH_PLATFORM, authorized: USER).</summary>
     public uint AuthHandle;
@@ -2255,8 +2255,8 @@ public partial struct SetAlgorithmSetOut : ICommandOut
         set { }
     }
 
-    /// <summary>Whether the response carries a handle.</summary>
-    public const bool HasResponseHandle = false;
+    /// <inheritdoc/>
+    public static bool HasResponseHandle => false;
 
     /// <summary>Unmarshals and checks the parameters in order; a failure carries the parameter number (TPM_RC_P + n).</summary>
     public TpmRc UnmarshalParameters(ref TpmReader r)
@@ -2276,8 +2276,8 @@ public partial struct SetCommandCodeAuditStatusIn : ICommandIn
     /// <inheritdoc/>
     public readonly TpmCc CommandCode => TpmCc.SetCommandCodeAuditStatus;
 
-    /// <summary>Entries of the handle area.</summary>
-    public const int HandleCount = 1;
+    /// <inheritdoc/>
+    public static int HandleCount => 1;
 
     /// <summary>Handle auth (TPMI_RH_PROVISION, authorized: USER).</summary>
     public uint Auth;
@@ -2333,8 +2333,8 @@ public partial struct SetCommandCodeAuditStatusOut : ICommandOut
         set { }
     }
 
-    /// <summary>Whether the response carries a handle.</summary>
-    public const bool HasResponseHandle = false;
+    /// <inheritdoc/>
+    public static bool HasResponseHandle => false;
 
     /// <summary>Unmarshals and checks the parameters in order; a failure carries the parameter number (TPM_RC_P + n).</summary>
     public TpmRc UnmarshalParameters(ref TpmReader r)
@@ -2354,8 +2354,8 @@ public partial struct FieldUpgradeDataIn : ICommandIn
     /// <inheritdoc/>
     public readonly TpmCc CommandCode => TpmCc.FieldUpgradeData;
 
-    /// <summary>Entries of the handle area.</summary>
-    public const int HandleCount = 0;
+    /// <inheritdoc/>
+    public static int HandleCount => 0;
 
     /// <summary>Parameter fuData (TPM2B_MAX_BUFFER).</summary>
     public Tpm2bMaxBuffer FuData;
@@ -2399,8 +2399,8 @@ public partial struct FieldUpgradeDataOut : ICommandOut
     /// <summary>Parameter firstDigest (TPMT_HA).</summary>
     public TpmtHa FirstDigest;
 
-    /// <summary>Whether the response carries a handle.</summary>
-    public const bool HasResponseHandle = false;
+    /// <inheritdoc/>
+    public static bool HasResponseHandle => false;
 
     /// <summary>Unmarshals and checks the parameters in order; a failure carries the parameter number (TPM_RC_P + n).</summary>
     public TpmRc UnmarshalParameters(ref TpmReader r)
@@ -2426,8 +2426,8 @@ public partial struct IncrementalSelfTestIn : ICommandIn
     /// <inheritdoc/>
     public readonly TpmCc CommandCode => TpmCc.IncrementalSelfTest;
 
-    /// <summary>Entries of the handle area.</summary>
-    public const int HandleCount = 0;
+    /// <inheritdoc/>
+    public static int HandleCount => 0;
 
     /// <summary>Parameter toTest (TPML_ALG).</summary>
     public TpmlAlg ToTest;
@@ -2469,8 +2469,8 @@ public partial struct IncrementalSelfTestOut : ICommandOut
     /// <summary>Parameter toDoList (TPML_ALG).</summary>
     public TpmlAlg ToDoList;
 
-    /// <summary>Whether the response carries a handle.</summary>
-    public const bool HasResponseHandle = false;
+    /// <inheritdoc/>
+    public static bool HasResponseHandle => false;
 
     /// <summary>Unmarshals and checks the parameters in order; a failure carries the parameter number (TPM_RC_P + n).</summary>
     public TpmRc UnmarshalParameters(ref TpmReader r)
@@ -2493,8 +2493,8 @@ public partial struct SelfTestIn : ICommandIn
     /// <inheritdoc/>
     public readonly TpmCc CommandCode => TpmCc.SelfTest;
 
-    /// <summary>Entries of the handle area.</summary>
-    public const int HandleCount = 0;
+    /// <inheritdoc/>
+    public static int HandleCount => 0;
 
     /// <summary>Parameter fullTest (TPMI_YES_NO).</summary>
     public byte FullTest;
@@ -2536,8 +2536,8 @@ public partial struct SelfTestOut : ICommandOut
         set { }
     }
 
-    /// <summary>Whether the response carries a handle.</summary>
-    public const bool HasResponseHandle = false;
+    /// <inheritdoc/>
+    public static bool HasResponseHandle => false;
 
     /// <summary>Unmarshals and checks the parameters in order; a failure carries the parameter number (TPM_RC_P + n).</summary>
     public TpmRc UnmarshalParameters(ref TpmReader r)
@@ -2557,8 +2557,8 @@ public partial struct StartupIn : ICommandIn
     /// <inheritdoc/>
     public readonly TpmCc CommandCode => TpmCc.Startup;
 
-    /// <summary>Entries of the handle area.</summary>
-    public const int HandleCount = 0;
+    /// <inheritdoc/>
+    public static int HandleCount => 0;
 
     /// <summary>Parameter startupType (TPM_SU).</summary>
     public TpmSu StartupType;
@@ -2598,8 +2598,8 @@ public partial struct StartupOut : ICommandOut
         set { }
     }
 
-    /// <summary>Whether the response carries a handle.</summary>
-    public const bool HasResponseHandle = false;
+    /// <inheritdoc/>
+    public static bool HasResponseHandle => false;
 
     /// <summary>Unmarshals and checks the parameters in order; a failure carries the parameter number (TPM_RC_P + n).</summary>
     public TpmRc UnmarshalParameters(ref TpmReader r)
@@ -2619,8 +2619,8 @@ public partial struct ShutdownIn : ICommandIn
     /// <inheritdoc/>
     public readonly TpmCc CommandCode => TpmCc.Shutdown;
 
-    /// <summary>Entries of the handle area.</summary>
-    public const int HandleCount = 0;
+    /// <inheritdoc/>
+    public static int HandleCount => 0;
 
     /// <summary>Parameter shutdownType (TPM_SU).</summary>
     public TpmSu ShutdownType;
@@ -2660,8 +2660,8 @@ public partial struct ShutdownOut : ICommandOut
         set { }
     }
 
-    /// <summary>Whether the response carries a handle.</summary>
-    public const bool HasResponseHandle = false;
+    /// <inheritdoc/>
+    public static bool HasResponseHandle => false;
 
     /// <summary>Unmarshals and checks the parameters in order; a failure carries the parameter number (TPM_RC_P + n).</summary>
     public TpmRc UnmarshalParameters(ref TpmReader r)
@@ -2681,8 +2681,8 @@ public partial struct StirRandomIn : ICommandIn
     /// <inheritdoc/>
     public readonly TpmCc CommandCode => TpmCc.StirRandom;
 
-    /// <summary>Entries of the handle area.</summary>
-    public const int HandleCount = 0;
+    /// <inheritdoc/>
+    public static int HandleCount => 0;
 
     /// <summary>Parameter inData (TPM2B_SENSITIVE_DATA).</summary>
     public Tpm2bSensitiveData InData;
@@ -2722,8 +2722,8 @@ public partial struct StirRandomOut : ICommandOut
         set { }
     }
 
-    /// <summary>Whether the response carries a handle.</summary>
-    public const bool HasResponseHandle = false;
+    /// <inheritdoc/>
+    public static bool HasResponseHandle => false;
 
     /// <summary>Unmarshals and checks the parameters in order; a failure carries the parameter number (TPM_RC_P + n).</summary>
     public TpmRc UnmarshalParameters(ref TpmReader r)
@@ -2743,8 +2743,8 @@ public partial struct ActivateCredentialIn : ICommandIn
     /// <inheritdoc/>
     public readonly TpmCc CommandCode => TpmCc.ActivateCredential;
 
-    /// <summary>Entries of the handle area.</summary>
-    public const int HandleCount = 2;
+    /// <inheritdoc/>
+    public static int HandleCount => 2;
 
     /// <summary>Handle activateHandle (TPMI_DH_OBJECT, authorized: ADMIN).</summary>
     public uint ActivateHandle;
@@ -2799,8 +2799,8 @@ public partial struct ActivateCredentialOut : ICommandOut
     /// <summary>Parameter certInfo (TPM2B_DIGEST).</summary>
     public Tpm2bDigest CertInfo;
 
-    /// <summary>Whether the response carries a handle.</summary>
-    public const bool HasResponseHandle = false;
+    /// <inheritdoc/>
+    public static bool HasResponseHandle => false;
 
     /// <summary>Unmarshals and checks the parameters in order; a failure carries the parameter number (TPM_RC_P + n).</summary>
     public TpmRc UnmarshalParameters(ref TpmReader r)
@@ -2823,8 +2823,8 @@ public partial struct CertifyIn : ICommandIn
     /// <inheritdoc/>
     public readonly TpmCc CommandCode => TpmCc.Certify;
 
-    /// <summary>Entries of the handle area.</summary>
-    public const int HandleCount = 2;
+    /// <inheritdoc/>
+    public static int HandleCount => 2;
 
     /// <summary>Handle objectHandle (TPMI_DH_OBJECT, authorized: ADMIN).</summary>
     public uint ObjectHandle;
@@ -2881,8 +2881,8 @@ public partial struct CertifyOut : ICommandOut
     /// <summary>Parameter signature (TPMT_SIGNATURE).</summary>
     public TpmtSignature Signature;
 
-    /// <summary>Whether the response carries a handle.</summary>
-    public const bool HasResponseHandle = false;
+    /// <inheritdoc/>
+    public static bool HasResponseHandle => false;
 
     /// <summary>Unmarshals and checks the parameters in order; a failure carries the parameter number (TPM_RC_P + n).</summary>
     public TpmRc UnmarshalParameters(ref TpmReader r)
@@ -2908,8 +2908,8 @@ public partial struct PolicyNVIn : ICommandIn
     /// <inheritdoc/>
     public readonly TpmCc CommandCode => TpmCc.PolicyNV;
 
-    /// <summary>Entries of the handle area.</summary>
-    public const int HandleCount = 3;
+    /// <inheritdoc/>
+    public static int HandleCount => 3;
 
     /// <summary>Handle authHandle (TPMI_RH_NV_AUTH, authorized: USER).</summary>
     public uint AuthHandle;
@@ -2971,8 +2971,8 @@ public partial struct PolicyNVOut : ICommandOut
         set { }
     }
 
-    /// <summary>Whether the response carries a handle.</summary>
-    public const bool HasResponseHandle = false;
+    /// <inheritdoc/>
+    public static bool HasResponseHandle => false;
 
     /// <summary>Unmarshals and checks the parameters in order; a failure carries the parameter number (TPM_RC_P + n).</summary>
     public TpmRc UnmarshalParameters(ref TpmReader r)
@@ -2992,8 +2992,8 @@ public partial struct CertifyCreationIn : ICommandIn
     /// <inheritdoc/>
     public readonly TpmCc CommandCode => TpmCc.CertifyCreation;
 
-    /// <summary>Entries of the handle area.</summary>
-    public const int HandleCount = 2;
+    /// <inheritdoc/>
+    public static int HandleCount => 2;
 
     /// <summary>Handle signHandle (TPMI_DH_OBJECT+, authorized: USER).</summary>
     public uint SignHandle;
@@ -3060,8 +3060,8 @@ public partial struct CertifyCreationOut : ICommandOut
     /// <summary>Parameter signature (TPMT_SIGNATURE).</summary>
     public TpmtSignature Signature;
 
-    /// <summary>Whether the response carries a handle.</summary>
-    public const bool HasResponseHandle = false;
+    /// <inheritdoc/>
+    public static bool HasResponseHandle => false;
 
     /// <summary>Unmarshals and checks the parameters in order; a failure carries the parameter number (TPM_RC_P + n).</summary>
     public TpmRc UnmarshalParameters(ref TpmReader r)
@@ -3087,8 +3087,8 @@ public partial struct DuplicateIn : ICommandIn
     /// <inheritdoc/>
     public readonly TpmCc CommandCode => TpmCc.Duplicate;
 
-    /// <summary>Entries of the handle area.</summary>
-    public const int HandleCount = 2;
+    /// <inheritdoc/>
+    public static int HandleCount => 2;
 
     /// <summary>Handle objectHandle (TPMI_DH_OBJECT, authorized: DUP).</summary>
     public uint ObjectHandle;
@@ -3147,8 +3147,8 @@ public partial struct DuplicateOut : ICommandOut
     /// <summary>Parameter outSymSeed (TPM2B_ENCRYPTED_SECRET).</summary>
     public Tpm2bEncryptedSecret OutSymSeed;
 
-    /// <summary>Whether the response carries a handle.</summary>
-    public const bool HasResponseHandle = false;
+    /// <inheritdoc/>
+    public static bool HasResponseHandle => false;
 
     /// <summary>Unmarshals and checks the parameters in order; a failure carries the parameter number (TPM_RC_P + n).</summary>
     public TpmRc UnmarshalParameters(ref TpmReader r)
@@ -3177,8 +3177,8 @@ public partial struct GetTimeIn : ICommandIn
     /// <inheritdoc/>
     public readonly TpmCc CommandCode => TpmCc.GetTime;
 
-    /// <summary>Entries of the handle area.</summary>
-    public const int HandleCount = 2;
+    /// <inheritdoc/>
+    public static int HandleCount => 2;
 
     /// <summary>Handle privacyAdminHandle (TPMI_RH_ENDORSEMENT, authorized: USER).</summary>
     public uint PrivacyAdminHandle;
@@ -3235,8 +3235,8 @@ public partial struct GetTimeOut : ICommandOut
     /// <summary>Parameter signature (TPMT_SIGNATURE).</summary>
     public TpmtSignature Signature;
 
-    /// <summary>Whether the response carries a handle.</summary>
-    public const bool HasResponseHandle = false;
+    /// <inheritdoc/>
+    public static bool HasResponseHandle => false;
 
     /// <summary>Unmarshals and checks the parameters in order; a failure carries the parameter number (TPM_RC_P + n).</summary>
     public TpmRc UnmarshalParameters(ref TpmReader r)
@@ -3262,8 +3262,8 @@ public partial struct GetSessionAuditDigestIn : ICommandIn
     /// <inheritdoc/>
     public readonly TpmCc CommandCode => TpmCc.GetSessionAuditDigest;
 
-    /// <summary>Entries of the handle area.</summary>
-    public const int HandleCount = 3;
+    /// <inheritdoc/>
+    public static int HandleCount => 3;
 
     /// <summary>Handle privacyAdminHandle (TPMI_RH_ENDORSEMENT, authorized: USER).</summary>
     public uint PrivacyAdminHandle;
@@ -3324,8 +3324,8 @@ public partial struct GetSessionAuditDigestOut : ICommandOut
     /// <summary>Parameter signature (TPMT_SIGNATURE).</summary>
     public TpmtSignature Signature;
 
-    /// <summary>Whether the response carries a handle.</summary>
-    public const bool HasResponseHandle = false;
+    /// <inheritdoc/>
+    public static bool HasResponseHandle => false;
 
     /// <summary>Unmarshals and checks the parameters in order; a failure carries the parameter number (TPM_RC_P + n).</summary>
     public TpmRc UnmarshalParameters(ref TpmReader r)
@@ -3351,8 +3351,8 @@ public partial struct NvReadIn : ICommandIn
     /// <inheritdoc/>
     public readonly TpmCc CommandCode => TpmCc.NvRead;
 
-    /// <summary>Entries of the handle area.</summary>
-    public const int HandleCount = 2;
+    /// <inheritdoc/>
+    public static int HandleCount => 2;
 
     /// <summary>Handle authHandle (TPMI_RH_NV_AUTH, authorized: USER).</summary>
     public uint AuthHandle;
@@ -3407,8 +3407,8 @@ public partial struct NvReadOut : ICommandOut
     /// <summary>Parameter data (TPM2B_MAX_NV_BUFFER).</summary>
     public Tpm2bMaxNvBuffer Data;
 
-    /// <summary>Whether the response carries a handle.</summary>
-    public const bool HasResponseHandle = false;
+    /// <inheritdoc/>
+    public static bool HasResponseHandle => false;
 
     /// <summary>Unmarshals and checks the parameters in order; a failure carries the parameter number (TPM_RC_P + n).</summary>
     public TpmRc UnmarshalParameters(ref TpmReader r)
@@ -3431,8 +3431,8 @@ public partial struct NvReadLockIn : ICommandIn
     /// <inheritdoc/>
     public readonly TpmCc CommandCode => TpmCc.NvReadLock;
 
-    /// <summary>Entries of the handle area.</summary>
-    public const int HandleCount = 2;
+    /// <inheritdoc/>
+    public static int HandleCount => 2;
 
     /// <summary>Handle authHandle (TPMI_RH_NV_AUTH, authorized: USER).</summary>
     public uint AuthHandle;
@@ -3475,8 +3475,8 @@ public partial struct NvReadLockOut : ICommandOut
         set { }
     }
 
-    /// <summary>Whether the response carries a handle.</summary>
-    public const bool HasResponseHandle = false;
+    /// <inheritdoc/>
+    public static bool HasResponseHandle => false;
 
     /// <summary>Unmarshals and checks the parameters in order; a failure carries the parameter number (TPM_RC_P + n).</summary>
     public TpmRc UnmarshalParameters(ref TpmReader r)
@@ -3496,8 +3496,8 @@ public partial struct ObjectChangeAuthIn : ICommandIn
     /// <inheritdoc/>
     public readonly TpmCc CommandCode => TpmCc.ObjectChangeAuth;
 
-    /// <summary>Entries of the handle area.</summary>
-    public const int HandleCount = 2;
+    /// <inheritdoc/>
+    public static int HandleCount => 2;
 
     /// <summary>Handle objectHandle (TPMI_DH_OBJECT, authorized: ADMIN).</summary>
     public uint ObjectHandle;
@@ -3547,8 +3547,8 @@ public partial struct ObjectChangeAuthOut : ICommandOut
     /// <summary>Parameter outPrivate (TPM2B_PRIVATE).</summary>
     public Tpm2bPrivate OutPrivate;
 
-    /// <summary>Whether the response carries a handle.</summary>
-    public const bool HasResponseHandle = false;
+    /// <inheritdoc/>
+    public static bool HasResponseHandle => false;
 
     /// <summary>Unmarshals and checks the parameters in order; a failure carries the parameter number (TPM_RC_P + n).</summary>
     public TpmRc UnmarshalParameters(ref TpmReader r)
@@ -3571,8 +3571,8 @@ public partial struct PolicySecretIn : ICommandIn
     /// <inheritdoc/>
     public readonly TpmCc CommandCode => TpmCc.PolicySecret;
 
-    /// <summary>Entries of the handle area.</summary>
-    public const int HandleCount = 2;
+    /// <inheritdoc/>
+    public static int HandleCount => 2;
 
     /// <summary>Handle authHandle (TPMI_DH_ENTITY, authorized: USER).</summary>
     public uint AuthHandle;
@@ -3639,8 +3639,8 @@ public partial struct PolicySecretOut : ICommandOut
     /// <summary>Parameter policyTicket (TPMT_TK_AUTH).</summary>
     public TpmtTkAuth PolicyTicket;
 
-    /// <summary>Whether the response carries a handle.</summary>
-    public const bool HasResponseHandle = false;
+    /// <inheritdoc/>
+    public static bool HasResponseHandle => false;
 
     /// <summary>Unmarshals and checks the parameters in order; a failure carries the parameter number (TPM_RC_P + n).</summary>
     public TpmRc UnmarshalParameters(ref TpmReader r)
@@ -3666,8 +3666,8 @@ public partial struct RewrapIn : ICommandIn
     /// <inheritdoc/>
     public readonly TpmCc CommandCode => TpmCc.Rewrap;
 
-    /// <summary>Entries of the handle area.</summary>
-    public const int HandleCount = 2;
+    /// <inheritdoc/>
+    public static int HandleCount => 2;
 
     /// <summary>Handle oldParent (TPMI_DH_OBJECT+, authorized: USER).</summary>
     public uint OldParent;
@@ -3729,8 +3729,8 @@ public partial struct RewrapOut : ICommandOut
     /// <summary>Parameter outSymSeed (TPM2B_ENCRYPTED_SECRET).</summary>
     public Tpm2bEncryptedSecret OutSymSeed;
 
-    /// <summary>Whether the response carries a handle.</summary>
-    public const bool HasResponseHandle = false;
+    /// <inheritdoc/>
+    public static bool HasResponseHandle => false;
 
     /// <summary>Unmarshals and checks the parameters in order; a failure carries the parameter number (TPM_RC_P + n).</summary>
     public TpmRc UnmarshalParameters(ref TpmReader r)
@@ -3756,8 +3756,8 @@ public partial struct CreateIn : ICommandIn
     /// <inheritdoc/>
     public readonly TpmCc CommandCode => TpmCc.Create;
 
-    /// <summary>Entries of the handle area.</summary>
-    public const int HandleCount = 1;
+    /// <inheritdoc/>
+    public static int HandleCount => 1;
 
     /// <summary>Handle parentHandle (TPMI_DH_OBJECT, authorized: USER).</summary>
     public uint ParentHandle;
@@ -3826,8 +3826,8 @@ public partial struct CreateOut : ICommandOut
     /// <summary>Parameter creationTicket (TPMT_TK_CREATION).</summary>
     public TpmtTkCreation CreationTicket;
 
-    /// <summary>Whether the response carries a handle.</summary>
-    public const bool HasResponseHandle = false;
+    /// <inheritdoc/>
+    public static bool HasResponseHandle => false;
 
     /// <summary>Unmarshals and checks the parameters in order; a failure carries the parameter number (TPM_RC_P + n).</summary>
     public TpmRc UnmarshalParameters(ref TpmReader r)
@@ -3862,8 +3862,8 @@ public partial struct EcdhZGenIn : ICommandIn
     /// <inheritdoc/>
     public readonly TpmCc CommandCode => TpmCc.EcdhZGen;
 
-    /// <summary>Entries of the handle area.</summary>
-    public const int HandleCount = 1;
+    /// <inheritdoc/>
+    public static int HandleCount => 1;
 
     /// <summary>Handle keyHandle (TPMI_DH_OBJECT, authorized: USER).</summary>
     public uint KeyHandle;
@@ -3909,8 +3909,8 @@ public partial struct EcdhZGenOut : ICommandOut
     /// <summary>Parameter outPoint (TPM2B_ECC_POINT).</summary>
     public Tpm2bEccPoint OutPoint;
 
-    /// <summary>Whether the response carries a handle.</summary>
-    public const bool HasResponseHandle = false;
+    /// <inheritdoc/>
+    public static bool HasResponseHandle => false;
 
     /// <summary>Unmarshals and checks the parameters in order; a failure carries the parameter number (TPM_RC_P + n).</summary>
     public TpmRc UnmarshalParameters(ref TpmReader r)
@@ -3933,8 +3933,8 @@ public partial struct HmacIn : ICommandIn
     /// <inheritdoc/>
     public readonly TpmCc CommandCode => TpmCc.Hmac;
 
-    /// <summary>Entries of the handle area.</summary>
-    public const int HandleCount = 1;
+    /// <inheritdoc/>
+    public static int HandleCount => 1;
 
     /// <summary>Handle handle (TPMI_DH_OBJECT, authorized: USER).</summary>
     public uint Handle;
@@ -3987,8 +3987,8 @@ public partial struct HmacOut : ICommandOut
     /// <summary>Parameter outHMAC (TPM2B_DIGEST).</summary>
     public Tpm2bDigest OutHMAC;
 
-    /// <summary>Whether the response carries a handle.</summary>
-    public const bool HasResponseHandle = false;
+    /// <inheritdoc/>
+    public static bool HasResponseHandle => false;
 
     /// <summary>Unmarshals and checks the parameters in order; a failure carries the parameter number (TPM_RC_P + n).</summary>
     public TpmRc UnmarshalParameters(ref TpmReader r)
@@ -4011,8 +4011,8 @@ public partial struct ImportIn : ICommandIn
     /// <inheritdoc/>
     public readonly TpmCc CommandCode => TpmCc.Import;
 
-    /// <summary>Entries of the handle area.</summary>
-    public const int HandleCount = 1;
+    /// <inheritdoc/>
+    public static int HandleCount => 1;
 
     /// <summary>Handle parentHandle (TPMI_DH_OBJECT, authorized: USER).</summary>
     public uint ParentHandle;
@@ -4078,8 +4078,8 @@ public partial struct ImportOut : ICommandOut
     /// <summary>Parameter outPrivate (TPM2B_PRIVATE).</summary>
     public Tpm2bPrivate OutPrivate;
 
-    /// <summary>Whether the response carries a handle.</summary>
-    public const bool HasResponseHandle = false;
+    /// <inheritdoc/>
+    public static bool HasResponseHandle => false;
 
     /// <summary>Unmarshals and checks the parameters in order; a failure carries the parameter number (TPM_RC_P + n).</summary>
     public TpmRc UnmarshalParameters(ref TpmReader r)
@@ -4102,8 +4102,8 @@ public partial struct LoadIn : ICommandIn
     /// <inheritdoc/>
     public readonly TpmCc CommandCode => TpmCc.Load;
 
-    /// <summary>Entries of the handle area.</summary>
-    public const int HandleCount = 1;
+    /// <inheritdoc/>
+    public static int HandleCount => 1;
 
     /// <summary>Handle parentHandle (TPMI_DH_OBJECT, authorized: USER).</summary>
     public uint ParentHandle;
@@ -4156,8 +4156,8 @@ public partial struct LoadOut : ICommandOut
     /// <summary>Parameter name (TPM2B_NAME).</summary>
     public Tpm2bName Name;
 
-    /// <summary>Whether the response carries a handle.</summary>
-    public const bool HasResponseHandle = true;
+    /// <inheritdoc/>
+    public static bool HasResponseHandle => true;
 
     /// <summary>Unmarshals and checks the parameters in order; a failure carries the parameter number (TPM_RC_P + n).</summary>
     public TpmRc UnmarshalParameters(ref TpmReader r)
@@ -4180,8 +4180,8 @@ public partial struct QuoteIn : ICommandIn
     /// <inheritdoc/>
     public readonly TpmCc CommandCode => TpmCc.Quote;
 
-    /// <summary>Entries of the handle area.</summary>
-    public const int HandleCount = 1;
+    /// <inheritdoc/>
+    public static int HandleCount => 1;
 
     /// <summary>Handle signHandle (TPMI_DH_OBJECT+, authorized: USER).</summary>
     public uint SignHandle;
@@ -4239,8 +4239,8 @@ public partial struct QuoteOut : ICommandOut
     /// <summary>Parameter signature (TPMT_SIGNATURE).</summary>
     public TpmtSignature Signature;
 
-    /// <summary>Whether the response carries a handle.</summary>
-    public const bool HasResponseHandle = false;
+    /// <inheritdoc/>
+    public static bool HasResponseHandle => false;
 
     /// <summary>Unmarshals and checks the parameters in order; a failure carries the parameter number (TPM_RC_P + n).</summary>
     public TpmRc UnmarshalParameters(ref TpmReader r)
@@ -4266,8 +4266,8 @@ public partial struct RsaDecryptIn : ICommandIn
     /// <inheritdoc/>
     public readonly TpmCc CommandCode => TpmCc.RsaDecrypt;
 
-    /// <summary>Entries of the handle area.</summary>
-    public const int HandleCount = 1;
+    /// <inheritdoc/>
+    public static int HandleCount => 1;
 
     /// <summary>Handle keyHandle (TPMI_DH_OBJECT, authorized: USER).</summary>
     public uint KeyHandle;
@@ -4323,8 +4323,8 @@ public partial struct RsaDecryptOut : ICommandOut
     /// <summary>Parameter message (TPM2B_PUBLIC_KEY_RSA).</summary>
     public Tpm2bPublicKeyRsa Message;
 
-    /// <summary>Whether the response carries a handle.</summary>
-    public const bool HasResponseHandle = false;
+    /// <inheritdoc/>
+    public static bool HasResponseHandle => false;
 
     /// <summary>Unmarshals and checks the parameters in order; a failure carries the parameter number (TPM_RC_P + n).</summary>
     public TpmRc UnmarshalParameters(ref TpmReader r)
@@ -4347,8 +4347,8 @@ public partial struct HmacStartIn : ICommandIn
     /// <inheritdoc/>
     public readonly TpmCc CommandCode => TpmCc.HmacStart;
 
-    /// <summary>Entries of the handle area.</summary>
-    public const int HandleCount = 1;
+    /// <inheritdoc/>
+    public static int HandleCount => 1;
 
     /// <summary>Handle handle (TPMI_DH_OBJECT, authorized: USER).</summary>
     public uint Handle;
@@ -4401,8 +4401,8 @@ public partial struct HmacStartOut : ICommandOut
         set => SequenceHandle = value;
     }
 
-    /// <summary>Whether the response carries a handle.</summary>
-    public const bool HasResponseHandle = true;
+    /// <inheritdoc/>
+    public static bool HasResponseHandle => true;
 
     /// <summary>Unmarshals and checks the parameters in order; a failure carries the parameter number (TPM_RC_P + n).</summary>
     public TpmRc UnmarshalParameters(ref TpmReader r)
@@ -4422,8 +4422,8 @@ public partial struct SequenceUpdateIn : ICommandIn
     /// <inheritdoc/>
     public readonly TpmCc CommandCode => TpmCc.SequenceUpdate;
 
-    /// <summary>Entries of the handle area.</summary>
-    public const int HandleCount = 1;
+    /// <inheritdoc/>
+    public static int HandleCount => 1;
 
     /// <summary>Handle sequenceHandle (TPMI_DH_OBJECT, authorized: USER).</summary>
     public uint SequenceHandle;
@@ -4467,8 +4467,8 @@ public partial struct SequenceUpdateOut : ICommandOut
         set { }
     }
 
-    /// <summary>Whether the response carries a handle.</summary>
-    public const bool HasResponseHandle = false;
+    /// <inheritdoc/>
+    public static bool HasResponseHandle => false;
 
     /// <summary>Unmarshals and checks the parameters in order; a failure carries the parameter number (TPM_RC_P + n).</summary>
     public TpmRc UnmarshalParameters(ref TpmReader r)
@@ -4488,8 +4488,8 @@ public partial struct SignIn : ICommandIn
     /// <inheritdoc/>
     public readonly TpmCc CommandCode => TpmCc.Sign;
 
-    /// <summary>Entries of the handle area.</summary>
-    public const int HandleCount = 1;
+    /// <inheritdoc/>
+    public static int HandleCount => 1;
 
     /// <summary>Handle keyHandle (TPMI_DH_OBJECT, authorized: USER).</summary>
     public uint KeyHandle;
@@ -4545,8 +4545,8 @@ public partial struct SignOut : ICommandOut
     /// <summary>Parameter signature (TPMT_SIGNATURE).</summary>
     public TpmtSignature Signature;
 
-    /// <summary>Whether the response carries a handle.</summary>
-    public const bool HasResponseHandle = false;
+    /// <inheritdoc/>
+    public static bool HasResponseHandle => false;
 
     /// <summary>Unmarshals and checks the parameters in order; a failure carries the parameter number (TPM_RC_P + n).</summary>
     public TpmRc UnmarshalParameters(ref TpmReader r)
@@ -4569,8 +4569,8 @@ public partial struct UnsealIn : ICommandIn
     /// <inheritdoc/>
     public readonly TpmCc CommandCode => TpmCc.Unseal;
 
-    /// <summary>Entries of the handle area.</summary>
-    public const int HandleCount = 1;
+    /// <inheritdoc/>
+    public static int HandleCount => 1;
 
     /// <summary>Handle itemHandle (TPMI_DH_OBJECT, authorized: USER).</summary>
     public uint ItemHandle;
@@ -4611,8 +4611,8 @@ public partial struct UnsealOut : ICommandOut
     /// <summary>Parameter outData (TPM2B_SENSITIVE_DATA).</summary>
     public Tpm2bSensitiveData OutData;
 
-    /// <summary>Whether the response carries a handle.</summary>
-    public const bool HasResponseHandle = false;
+    /// <inheritdoc/>
+    public static bool HasResponseHandle => false;
 
     /// <summary>Unmarshals and checks the parameters in order; a failure carries the parameter number (TPM_RC_P + n).</summary>
     public TpmRc UnmarshalParameters(ref TpmReader r)
@@ -4635,8 +4635,8 @@ public partial struct PolicySignedIn : ICommandIn
     /// <inheritdoc/>
     public readonly TpmCc CommandCode => TpmCc.PolicySigned;
 
-    /// <summary>Entries of the handle area.</summary>
-    public const int HandleCount = 2;
+    /// <inheritdoc/>
+    public static int HandleCount => 2;
 
     /// <summary>Handle authObject (TPMI_DH_OBJECT).</summary>
     public uint AuthObject;
@@ -4708,8 +4708,8 @@ public partial struct PolicySignedOut : ICommandOut
     /// <summary>Parameter policyTicket (TPMT_TK_AUTH).</summary>
     public TpmtTkAuth PolicyTicket;
 
-    /// <summary>Whether the response carries a handle.</summary>
-    public const bool HasResponseHandle = false;
+    /// <inheritdoc/>
+    public static bool HasResponseHandle => false;
 
     /// <summary>Unmarshals and checks the parameters in order; a failure carries the parameter number (TPM_RC_P + n).</summary>
     public TpmRc UnmarshalParameters(ref TpmReader r)
@@ -4735,8 +4735,8 @@ public partial struct ContextLoadIn : ICommandIn
     /// <inheritdoc/>
     public readonly TpmCc CommandCode => TpmCc.ContextLoad;
 
-    /// <summary>Entries of the handle area.</summary>
-    public const int HandleCount = 0;
+    /// <inheritdoc/>
+    public static int HandleCount => 0;
 
     /// <summary>Parameter context (TPMS_CONTEXT).</summary>
     public TpmsContext Context;
@@ -4778,8 +4778,8 @@ public partial struct ContextLoadOut : ICommandOut
         set => LoadedHandle = value;
     }
 
-    /// <summary>Whether the response carries a handle.</summary>
-    public const bool HasResponseHandle = true;
+    /// <inheritdoc/>
+    public static bool HasResponseHandle => true;
 
     /// <summary>Unmarshals and checks the parameters in order; a failure carries the parameter number (TPM_RC_P + n).</summary>
     public TpmRc UnmarshalParameters(ref TpmReader r)
@@ -4799,8 +4799,8 @@ public partial struct ContextSaveIn : ICommandIn
     /// <inheritdoc/>
     public readonly TpmCc CommandCode => TpmCc.ContextSave;
 
-    /// <summary>Entries of the handle area.</summary>
-    public const int HandleCount = 1;
+    /// <inheritdoc/>
+    public static int HandleCount => 1;
 
     /// <summary>Handle saveHandle (TPMI_DH_CONTEXT).</summary>
     public uint SaveHandle;
@@ -4841,8 +4841,8 @@ public partial struct ContextSaveOut : ICommandOut
     /// <summary>Parameter context (TPMS_CONTEXT).</summary>
     public TpmsContext Context;
 
-    /// <summary>Whether the response carries a handle.</summary>
-    public const bool HasResponseHandle = false;
+    /// <inheritdoc/>
+    public static bool HasResponseHandle => false;
 
     /// <summary>Unmarshals and checks the parameters in order; a failure carries the parameter number (TPM_RC_P + n).</summary>
     public TpmRc UnmarshalParameters(ref TpmReader r)
@@ -4865,8 +4865,8 @@ public partial struct EcdhKeyGenIn : ICommandIn
     /// <inheritdoc/>
     public readonly TpmCc CommandCode => TpmCc.EcdhKeyGen;
 
-    /// <summary>Entries of the handle area.</summary>
-    public const int HandleCount = 1;
+    /// <inheritdoc/>
+    public static int HandleCount => 1;
 
     /// <summary>Handle keyHandle (TPMI_DH_OBJECT).</summary>
     public uint KeyHandle;
@@ -4909,8 +4909,8 @@ public partial struct EcdhKeyGenOut : ICommandOut
     /// <summary>Parameter pubPoint (TPM2B_ECC_POINT).</summary>
     public Tpm2bEccPoint PubPoint;
 
-    /// <summary>Whether the response carries a handle.</summary>
-    public const bool HasResponseHandle = false;
+    /// <inheritdoc/>
+    public static bool HasResponseHandle => false;
 
     /// <summary>Unmarshals and checks the parameters in order; a failure carries the parameter number (TPM_RC_P + n).</summary>
     public TpmRc UnmarshalParameters(ref TpmReader r)
@@ -4936,8 +4936,8 @@ public partial struct EncryptDecryptIn : ICommandIn
     /// <inheritdoc/>
     public readonly TpmCc CommandCode => TpmCc.EncryptDecrypt;
 
-    /// <summary>Entries of the handle area.</summary>
-    public const int HandleCount = 1;
+    /// <inheritdoc/>
+    public static int HandleCount => 1;
 
     /// <summary>Handle keyHandle (TPMI_DH_OBJECT, authorized: USER).</summary>
     public uint KeyHandle;
@@ -5004,8 +5004,8 @@ public partial struct EncryptDecryptOut : ICommandOut
     /// <summary>Parameter ivOut (TPM2B_IV).</summary>
     public Tpm2bIv IvOut;
 
-    /// <summary>Whether the response carries a handle.</summary>
-    public const bool HasResponseHandle = false;
+    /// <inheritdoc/>
+    public static bool HasResponseHandle => false;
 
     /// <summary>Unmarshals and checks the parameters in order; a failure carries the parameter number (TPM_RC_P + n).</summary>
     public TpmRc UnmarshalParameters(ref TpmReader r)
@@ -5031,8 +5031,8 @@ public partial struct FlushContextIn : ICommandIn
     /// <inheritdoc/>
     public readonly TpmCc CommandCode => TpmCc.FlushContext;
 
-    /// <summary>Entries of the handle area.</summary>
-    public const int HandleCount = 0;
+    /// <inheritdoc/>
+    public static int HandleCount => 0;
 
     /// <summary>Parameter flushHandle (TPMI_DH_CONTEXT).</summary>
     public uint FlushHandle;
@@ -5074,8 +5074,8 @@ public partial struct FlushContextOut : ICommandOut
         set { }
     }
 
-    /// <summary>Whether the response carries a handle.</summary>
-    public const bool HasResponseHandle = false;
+    /// <inheritdoc/>
+    public static bool HasResponseHandle => false;
 
     /// <summary>Unmarshals and checks the parameters in order; a failure carries the parameter number (TPM_RC_P + n).</summary>
     public TpmRc UnmarshalParameters(ref TpmReader r)
@@ -5095,8 +5095,8 @@ public partial struct LoadExternalIn : ICommandIn
     /// <inheritdoc/>
     public readonly TpmCc CommandCode => TpmCc.LoadExternal;
 
-    /// <summary>Entries of the handle area.</summary>
-    public const int HandleCount = 0;
+    /// <inheritdoc/>
+    public static int HandleCount => 0;
 
     /// <summary>Parameter inPrivate (TPM2B_SENSITIVE).</summary>
     public Tpm2bSensitive InPrivate;
@@ -5152,8 +5152,8 @@ public partial struct LoadExternalOut : ICommandOut
     /// <summary>Parameter name (TPM2B_NAME).</summary>
     public Tpm2bName Name;
 
-    /// <summary>Whether the response carries a handle.</summary>
-    public const bool HasResponseHandle = true;
+    /// <inheritdoc/>
+    public static bool HasResponseHandle => true;
 
     /// <summary>Unmarshals and checks the parameters in order; a failure carries the parameter number (TPM_RC_P + n).</summary>
     public TpmRc UnmarshalParameters(ref TpmReader r)
@@ -5176,8 +5176,8 @@ public partial struct MakeCredentialIn : ICommandIn
     /// <inheritdoc/>
     public readonly TpmCc CommandCode => TpmCc.MakeCredential;
 
-    /// <summary>Entries of the handle area.</summary>
-    public const int HandleCount = 1;
+    /// <inheritdoc/>
+    public static int HandleCount => 1;
 
     /// <summary>Handle handle (TPMI_DH_OBJECT).</summary>
     public uint Handle;
@@ -5230,8 +5230,8 @@ public partial struct MakeCredentialOut : ICommandOut
     /// <summary>Parameter secret (TPM2B_ENCRYPTED_SECRET).</summary>
     public Tpm2bEncryptedSecret Secret;
 
-    /// <summary>Whether the response carries a handle.</summary>
-    public const bool HasResponseHandle = false;
+    /// <inheritdoc/>
+    public static bool HasResponseHandle => false;
 
     /// <summary>Unmarshals and checks the parameters in order; a failure carries the parameter number (TPM_RC_P + n).</summary>
     public TpmRc UnmarshalParameters(ref TpmReader r)
@@ -5257,8 +5257,8 @@ public partial struct NvReadPublicIn : ICommandIn
     /// <inheritdoc/>
     public readonly TpmCc CommandCode => TpmCc.NvReadPublic;
 
-    /// <summary>Entries of the handle area.</summary>
-    public const int HandleCount = 1;
+    /// <inheritdoc/>
+    public static int HandleCount => 1;
 
     /// <summary>Handle nvIndex (TPMI_RH_NV_INDEX).</summary>
     public uint NvIndex;
@@ -5301,8 +5301,8 @@ public partial struct NvReadPublicOut : ICommandOut
     /// <summary>Parameter nvName (TPM2B_NAME).</summary>
     public Tpm2bName NvName;
 
-    /// <summary>Whether the response carries a handle.</summary>
-    public const bool HasResponseHandle = false;
+    /// <inheritdoc/>
+    public static bool HasResponseHandle => false;
 
     /// <summary>Unmarshals and checks the parameters in order; a failure carries the parameter number (TPM_RC_P + n).</summary>
     public TpmRc UnmarshalParameters(ref TpmReader r)
@@ -5328,8 +5328,8 @@ public partial struct PolicyAuthorizeIn : ICommandIn
     /// <inheritdoc/>
     public readonly TpmCc CommandCode => TpmCc.PolicyAuthorize;
 
-    /// <summary>Entries of the handle area.</summary>
-    public const int HandleCount = 1;
+    /// <inheritdoc/>
+    public static int HandleCount => 1;
 
     /// <summary>Handle policySession (TPMI_SH_POLICY).</summary>
     public uint PolicySession;
@@ -5388,8 +5388,8 @@ public partial struct PolicyAuthorizeOut : ICommandOut
         set { }
     }
 
-    /// <summary>Whether the response carries a handle.</summary>
-    public const bool HasResponseHandle = false;
+    /// <inheritdoc/>
+    public static bool HasResponseHandle => false;
 
     /// <summary>Unmarshals and checks the parameters in order; a failure carries the parameter number (TPM_RC_P + n).</summary>
     public TpmRc UnmarshalParameters(ref TpmReader r)
@@ -5409,8 +5409,8 @@ public partial struct PolicyAuthValueIn : ICommandIn
     /// <inheritdoc/>
     public readonly TpmCc CommandCode => TpmCc.PolicyAuthValue;
 
-    /// <summary>Entries of the handle area.</summary>
-    public const int HandleCount = 1;
+    /// <inheritdoc/>
+    public static int HandleCount => 1;
 
     /// <summary>Handle policySession (TPMI_SH_POLICY).</summary>
     public uint PolicySession;
@@ -5449,8 +5449,8 @@ public partial struct PolicyAuthValueOut : ICommandOut
         set { }
     }
 
-    /// <summary>Whether the response carries a handle.</summary>
-    public const bool HasResponseHandle = false;
+    /// <inheritdoc/>
+    public static bool HasResponseHandle => false;
 
     /// <summary>Unmarshals and checks the parameters in order; a failure carries the parameter number (TPM_RC_P + n).</summary>
     public TpmRc UnmarshalParameters(ref TpmReader r)
@@ -5470,8 +5470,8 @@ public partial struct PolicyCommandCodeIn : ICommandIn
     /// <inheritdoc/>
     public readonly TpmCc CommandCode => TpmCc.PolicyCommandCode;
 
-    /// <summary>Entries of the handle area.</summary>
-    public const int HandleCount = 1;
+    /// <inheritdoc/>
+    public static int HandleCount => 1;
 
     /// <summary>Handle policySession (TPMI_SH_POLICY).</summary>
     public uint PolicySession;
@@ -5515,8 +5515,8 @@ public partial struct PolicyCommandCodeOut : ICommandOut
         set { }
     }
 
-    /// <summary>Whether the response carries a handle.</summary>
-    public const bool HasResponseHandle = false;
+    /// <inheritdoc/>
+    public static bool HasResponseHandle => false;
 
     /// <summary>Unmarshals and checks the parameters in order; a failure carries the parameter number (TPM_RC_P + n).</summary>
     public TpmRc UnmarshalParameters(ref TpmReader r)
@@ -5536,8 +5536,8 @@ public partial struct PolicyCounterTimerIn : ICommandIn
     /// <inheritdoc/>
     public readonly TpmCc CommandCode => TpmCc.PolicyCounterTimer;
 
-    /// <summary>Entries of the handle area.</summary>
-    public const int HandleCount = 1;
+    /// <inheritdoc/>
+    public static int HandleCount => 1;
 
     /// <summary>Handle policySession (TPMI_SH_POLICY).</summary>
     public uint PolicySession;
@@ -5591,8 +5591,8 @@ public partial struct PolicyCounterTimerOut : ICommandOut
         set { }
     }
 
-    /// <summary>Whether the response carries a handle.</summary>
-    public const bool HasResponseHandle = false;
+    /// <inheritdoc/>
+    public static bool HasResponseHandle => false;
 
     /// <summary>Unmarshals and checks the parameters in order; a failure carries the parameter number (TPM_RC_P + n).</summary>
     public TpmRc UnmarshalParameters(ref TpmReader r)
@@ -5612,8 +5612,8 @@ public partial struct PolicyCpHashIn : ICommandIn
     /// <inheritdoc/>
     public readonly TpmCc CommandCode => TpmCc.PolicyCpHash;
 
-    /// <summary>Entries of the handle area.</summary>
-    public const int HandleCount = 1;
+    /// <inheritdoc/>
+    public static int HandleCount => 1;
 
     /// <summary>Handle policySession (TPMI_SH_POLICY).</summary>
     public uint PolicySession;
@@ -5657,8 +5657,8 @@ public partial struct PolicyCpHashOut : ICommandOut
         set { }
     }
 
-    /// <summary>Whether the response carries a handle.</summary>
-    public const bool HasResponseHandle = false;
+    /// <inheritdoc/>
+    public static bool HasResponseHandle => false;
 
     /// <summary>Unmarshals and checks the parameters in order; a failure carries the parameter number (TPM_RC_P + n).</summary>
     public TpmRc UnmarshalParameters(ref TpmReader r)
@@ -5678,8 +5678,8 @@ public partial struct PolicyLocalityIn : ICommandIn
     /// <inheritdoc/>
     public readonly TpmCc CommandCode => TpmCc.PolicyLocality;
 
-    /// <summary>Entries of the handle area.</summary>
-    public const int HandleCount = 1;
+    /// <inheritdoc/>
+    public static int HandleCount => 1;
 
     /// <summary>Handle policySession (TPMI_SH_POLICY).</summary>
     public uint PolicySession;
@@ -5723,8 +5723,8 @@ public partial struct PolicyLocalityOut : ICommandOut
         set { }
     }
 
-    /// <summary>Whether the response carries a handle.</summary>
-    public const bool HasResponseHandle = false;
+    /// <inheritdoc/>
+    public static bool HasResponseHandle => false;
 
     /// <summary>Unmarshals and checks the parameters in order; a failure carries the parameter number (TPM_RC_P + n).</summary>
     public TpmRc UnmarshalParameters(ref TpmReader r)
@@ -5744,8 +5744,8 @@ public partial struct PolicyNameHashIn : ICommandIn
     /// <inheritdoc/>
     public readonly TpmCc CommandCode => TpmCc.PolicyNameHash;
 
-    /// <summary>Entries of the handle area.</summary>
-    public const int HandleCount = 1;
+    /// <inheritdoc/>
+    public static int HandleCount => 1;
 
     /// <summary>Handle policySession (TPMI_SH_POLICY).</summary>
     public uint PolicySession;
@@ -5789,8 +5789,8 @@ public partial struct PolicyNameHashOut : ICommandOut
         set { }
     }
 
-    /// <summary>Whether the response carries a handle.</summary>
-    public const bool HasResponseHandle = false;
+    /// <inheritdoc/>
+    public static bool HasResponseHandle => false;
 
     /// <summary>Unmarshals and checks the parameters in order; a failure carries the parameter number (TPM_RC_P + n).</summary>
     public TpmRc UnmarshalParameters(ref TpmReader r)
@@ -5810,8 +5810,8 @@ public partial struct PolicyORIn : ICommandIn
     /// <inheritdoc/>
     public readonly TpmCc CommandCode => TpmCc.PolicyOR;
 
-    /// <summary>Entries of the handle area.</summary>
-    public const int HandleCount = 1;
+    /// <inheritdoc/>
+    public static int HandleCount => 1;
 
     /// <summary>Handle policySession (TPMI_SH_POLICY).</summary>
     public uint PolicySession;
@@ -5855,8 +5855,8 @@ public partial struct PolicyOROut : ICommandOut
         set { }
     }
 
-    /// <summary>Whether the response carries a handle.</summary>
-    public const bool HasResponseHandle = false;
+    /// <inheritdoc/>
+    public static bool HasResponseHandle => false;
 
     /// <summary>Unmarshals and checks the parameters in order; a failure carries the parameter number (TPM_RC_P + n).</summary>
     public TpmRc UnmarshalParameters(ref TpmReader r)
@@ -5876,8 +5876,8 @@ public partial struct PolicyTicketIn : ICommandIn
     /// <inheritdoc/>
     public readonly TpmCc CommandCode => TpmCc.PolicyTicket;
 
-    /// <summary>Entries of the handle area.</summary>
-    public const int HandleCount = 1;
+    /// <inheritdoc/>
+    public static int HandleCount => 1;
 
     /// <summary>Handle policySession (TPMI_SH_POLICY).</summary>
     public uint PolicySession;
@@ -5941,8 +5941,8 @@ public partial struct PolicyTicketOut : ICommandOut
         set { }
     }
 
-    /// <summary>Whether the response carries a handle.</summary>
-    public const bool HasResponseHandle = false;
+    /// <inheritdoc/>
+    public static bool HasResponseHandle => false;
 
     /// <summary>Unmarshals and checks the parameters in order; a failure carries the parameter number (TPM_RC_P + n).</summary>
     public TpmRc UnmarshalParameters(ref TpmReader r)
@@ -5962,8 +5962,8 @@ public partial struct ReadPublicIn : ICommandIn
     /// <inheritdoc/>
     public readonly TpmCc CommandCode => TpmCc.ReadPublic;
 
-    /// <summary>Entries of the handle area.</summary>
-    public const int HandleCount = 1;
+    /// <inheritdoc/>
+    public static int HandleCount => 1;
 
     /// <summary>Handle objectHandle (TPMI_DH_OBJECT).</summary>
     public uint ObjectHandle;
@@ -6008,8 +6008,8 @@ public partial struct ReadPublicOut : ICommandOut
     /// <summary>Parameter qualifiedName (TPM2B_NAME).</summary>
     public Tpm2bName QualifiedName;
 
-    /// <summary>Whether the response carries a handle.</summary>
-    public const bool HasResponseHandle = false;
+    /// <inheritdoc/>
+    public static bool HasResponseHandle => false;
 
     /// <summary>Unmarshals and checks the parameters in order; a failure carries the parameter number (TPM_RC_P + n).</summary>
     public TpmRc UnmarshalParameters(ref TpmReader r)
@@ -6038,8 +6038,8 @@ public partial struct RsaEncryptIn : ICommandIn
     /// <inheritdoc/>
     public readonly TpmCc CommandCode => TpmCc.RsaEncrypt;
 
-    /// <summary>Entries of the handle area.</summary>
-    public const int HandleCount = 1;
+    /// <inheritdoc/>
+    public static int HandleCount => 1;
 
     /// <summary>Handle keyHandle (TPMI_DH_OBJECT).</summary>
     public uint KeyHandle;
@@ -6095,8 +6095,8 @@ public partial struct RsaEncryptOut : ICommandOut
     /// <summary>Parameter outData (TPM2B_PUBLIC_KEY_RSA).</summary>
     public Tpm2bPublicKeyRsa OutData;
 
-    /// <summary>Whether the response carries a handle.</summary>
-    public const bool HasResponseHandle = false;
+    /// <inheritdoc/>
+    public static bool HasResponseHandle => false;
 
     /// <summary>Unmarshals and checks the parameters in order; a failure carries the parameter number (TPM_RC_P + n).</summary>
     public TpmRc UnmarshalParameters(ref TpmReader r)
@@ -6119,8 +6119,8 @@ public partial struct StartAuthSessionIn : ICommandIn
     /// <inheritdoc/>
     public readonly TpmCc CommandCode => TpmCc.StartAuthSession;
 
-    /// <summary>Entries of the handle area.</summary>
-    public const int HandleCount = 2;
+    /// <inheritdoc/>
+    public static int HandleCount => 2;
 
     /// <summary>Handle tpmKey (TPMI_DH_OBJECT+).</summary>
     public uint TpmKey;
@@ -6194,8 +6194,8 @@ public partial struct StartAuthSessionOut : ICommandOut
     /// <summary>Parameter nonceTPM (TPM2B_NONCE).</summary>
     public Tpm2bNonce NonceTPM;
 
-    /// <summary>Whether the response carries a handle.</summary>
-    public const bool HasResponseHandle = true;
+    /// <inheritdoc/>
+    public static bool HasResponseHandle => true;
 
     /// <summary>Unmarshals and checks the parameters in order; a failure carries the parameter number (TPM_RC_P + n).</summary>
     public TpmRc UnmarshalParameters(ref TpmReader r)
@@ -6218,8 +6218,8 @@ public partial struct VerifySignatureIn : ICommandIn
     /// <inheritdoc/>
     public readonly TpmCc CommandCode => TpmCc.VerifySignature;
 
-    /// <summary>Entries of the handle area.</summary>
-    public const int HandleCount = 1;
+    /// <inheritdoc/>
+    public static int HandleCount => 1;
 
     /// <summary>Handle keyHandle (TPMI_DH_OBJECT).</summary>
     public uint KeyHandle;
@@ -6270,8 +6270,8 @@ public partial struct VerifySignatureOut : ICommandOut
     /// <summary>Parameter validation (TPMT_TK_VERIFIED).</summary>
     public TpmtTkVerified Validation;
 
-    /// <summary>Whether the response carries a handle.</summary>
-    public const bool HasResponseHandle = false;
+    /// <inheritdoc/>
+    public static bool HasResponseHandle => false;
 
     /// <summary>Unmarshals and checks the parameters in order; a failure carries the parameter number (TPM_RC_P + n).</summary>
     public TpmRc UnmarshalParameters(ref TpmReader r)
@@ -6294,8 +6294,8 @@ public partial struct EccParametersIn : ICommandIn
     /// <inheritdoc/>
     public readonly TpmCc CommandCode => TpmCc.EccParameters;
 
-    /// <summary>Entries of the handle area.</summary>
-    public const int HandleCount = 0;
+    /// <inheritdoc/>
+    public static int HandleCount => 0;
 
     /// <summary>Parameter curveID (TPMI_ECC_CURVE).</summary>
     public TpmEccCurve CurveID;
@@ -6339,8 +6339,8 @@ public partial struct EccParametersOut : ICommandOut
     /// <summary>Parameter parameters (TPMS_ALGORITHM_DETAIL_ECC).</summary>
     public TpmsAlgorithmDetailEcc Parameters;
 
-    /// <summary>Whether the response carries a handle.</summary>
-    public const bool HasResponseHandle = false;
+    /// <inheritdoc/>
+    public static bool HasResponseHandle => false;
 
     /// <summary>Unmarshals and checks the parameters in order; a failure carries the parameter number (TPM_RC_P + n).</summary>
     public TpmRc UnmarshalParameters(ref TpmReader r)
@@ -6363,8 +6363,8 @@ public partial struct FirmwareReadIn : ICommandIn
     /// <inheritdoc/>
     public readonly TpmCc CommandCode => TpmCc.FirmwareRead;
 
-    /// <summary>Entries of the handle area.</summary>
-    public const int HandleCount = 0;
+    /// <inheritdoc/>
+    public static int HandleCount => 0;
 
     /// <summary>Parameter sequenceNumber (UINT32).</summary>
     public uint SequenceNumber;
@@ -6406,8 +6406,8 @@ public partial struct FirmwareReadOut : ICommandOut
     /// <summary>Parameter fuData (TPM2B_MAX_BUFFER).</summary>
     public Tpm2bMaxBuffer FuData;
 
-    /// <summary>Whether the response carries a handle.</summary>
-    public const bool HasResponseHandle = false;
+    /// <inheritdoc/>
+    public static bool HasResponseHandle => false;
 
     /// <summary>Unmarshals and checks the parameters in order; a failure carries the parameter number (TPM_RC_P + n).</summary>
     public TpmRc UnmarshalParameters(ref TpmReader r)
@@ -6430,8 +6430,8 @@ public partial struct GetCapabilityIn : ICommandIn
     /// <inheritdoc/>
     public readonly TpmCc CommandCode => TpmCc.GetCapability;
 
-    /// <summary>Entries of the handle area.</summary>
-    public const int HandleCount = 0;
+    /// <inheritdoc/>
+    public static int HandleCount => 0;
 
     /// <summary>Parameter capability (TPM_CAP).</summary>
     public TpmCap Capability;
@@ -6485,8 +6485,8 @@ public partial struct GetCapabilityOut : ICommandOut
     /// <summary>Parameter capabilityData (TPMS_CAPABILITY_DATA).</summary>
     public TpmsCapabilityData CapabilityData;
 
-    /// <summary>Whether the response carries a handle.</summary>
-    public const bool HasResponseHandle = false;
+    /// <inheritdoc/>
+    public static bool HasResponseHandle => false;
 
     /// <summary>Unmarshals and checks the parameters in order; a failure carries the parameter number (TPM_RC_P + n).</summary>
     public TpmRc UnmarshalParameters(ref TpmReader r)
@@ -6514,8 +6514,8 @@ public partial struct GetRandomIn : ICommandIn
     /// <inheritdoc/>
     public readonly TpmCc CommandCode => TpmCc.GetRandom;
 
-    /// <summary>Entries of the handle area.</summary>
-    public const int HandleCount = 0;
+    /// <inheritdoc/>
+    public static int HandleCount => 0;
 
     /// <summary>Parameter bytesRequested (UINT16).</summary>
     public ushort BytesRequested;
@@ -6557,8 +6557,8 @@ public partial struct GetRandomOut : ICommandOut
     /// <summary>Parameter randomBytes (TPM2B_DIGEST).</summary>
     public Tpm2bDigest RandomBytes;
 
-    /// <summary>Whether the response carries a handle.</summary>
-    public const bool HasResponseHandle = false;
+    /// <inheritdoc/>
+    public static bool HasResponseHandle => false;
 
     /// <summary>Unmarshals and checks the parameters in order; a failure carries the parameter number (TPM_RC_P + n).</summary>
     public TpmRc UnmarshalParameters(ref TpmReader r)
@@ -6581,8 +6581,8 @@ public partial struct GetTestResultIn : ICommandIn
     /// <inheritdoc/>
     public readonly TpmCc CommandCode => TpmCc.GetTestResult;
 
-    /// <summary>Entries of the handle area.</summary>
-    public const int HandleCount = 0;
+    /// <inheritdoc/>
+    public static int HandleCount => 0;
 
 
     /// <summary>The handle area in order.</summary>
@@ -6621,8 +6621,8 @@ public partial struct GetTestResultOut : ICommandOut
     /// <summary>Parameter testResult (TPM_RC).</summary>
     public uint TestResult;
 
-    /// <summary>Whether the response carries a handle.</summary>
-    public const bool HasResponseHandle = false;
+    /// <inheritdoc/>
+    public static bool HasResponseHandle => false;
 
     /// <summary>Unmarshals and checks the parameters in order; a failure carries the parameter number (TPM_RC_P + n).</summary>
     public TpmRc UnmarshalParameters(ref TpmReader r)
@@ -6648,8 +6648,8 @@ public partial struct HashIn : ICommandIn
     /// <inheritdoc/>
     public readonly TpmCc CommandCode => TpmCc.Hash;
 
-    /// <summary>Entries of the handle area.</summary>
-    public const int HandleCount = 0;
+    /// <inheritdoc/>
+    public static int HandleCount => 0;
 
     /// <summary>Parameter data (TPM2B_MAX_BUFFER).</summary>
     public Tpm2bMaxBuffer Data;
@@ -6707,8 +6707,8 @@ public partial struct HashOut : ICommandOut
     /// <summary>Parameter validation (TPMT_TK_HASHCHECK).</summary>
     public TpmtTkHashcheck Validation;
 
-    /// <summary>Whether the response carries a handle.</summary>
-    public const bool HasResponseHandle = false;
+    /// <inheritdoc/>
+    public static bool HasResponseHandle => false;
 
     /// <summary>Unmarshals and checks the parameters in order; a failure carries the parameter number (TPM_RC_P + n).</summary>
     public TpmRc UnmarshalParameters(ref TpmReader r)
@@ -6734,8 +6734,8 @@ public partial struct PcrReadIn : ICommandIn
     /// <inheritdoc/>
     public readonly TpmCc CommandCode => TpmCc.PcrRead;
 
-    /// <summary>Entries of the handle area.</summary>
-    public const int HandleCount = 0;
+    /// <inheritdoc/>
+    public static int HandleCount => 0;
 
     /// <summary>Parameter pcrSelectionIn (TPML_PCR_SELECTION).</summary>
     public TpmlPcrSelection PcrSelectionIn;
@@ -6781,8 +6781,8 @@ public partial struct PcrReadOut : ICommandOut
     /// <summary>Parameter pcrValues (TPML_DIGEST).</summary>
     public TpmlDigest PcrValues;
 
-    /// <summary>Whether the response carries a handle.</summary>
-    public const bool HasResponseHandle = false;
+    /// <inheritdoc/>
+    public static bool HasResponseHandle => false;
 
     /// <summary>Unmarshals and checks the parameters in order; a failure carries the parameter number (TPM_RC_P + n).</summary>
     public TpmRc UnmarshalParameters(ref TpmReader r)
@@ -6811,8 +6811,8 @@ public partial struct PolicyPCRIn : ICommandIn
     /// <inheritdoc/>
     public readonly TpmCc CommandCode => TpmCc.PolicyPCR;
 
-    /// <summary>Entries of the handle area.</summary>
-    public const int HandleCount = 1;
+    /// <inheritdoc/>
+    public static int HandleCount => 1;
 
     /// <summary>Handle policySession (TPMI_SH_POLICY).</summary>
     public uint PolicySession;
@@ -6861,8 +6861,8 @@ public partial struct PolicyPCROut : ICommandOut
         set { }
     }
 
-    /// <summary>Whether the response carries a handle.</summary>
-    public const bool HasResponseHandle = false;
+    /// <inheritdoc/>
+    public static bool HasResponseHandle => false;
 
     /// <summary>Unmarshals and checks the parameters in order; a failure carries the parameter number (TPM_RC_P + n).</summary>
     public TpmRc UnmarshalParameters(ref TpmReader r)
@@ -6882,8 +6882,8 @@ public partial struct PolicyRestartIn : ICommandIn
     /// <inheritdoc/>
     public readonly TpmCc CommandCode => TpmCc.PolicyRestart;
 
-    /// <summary>Entries of the handle area.</summary>
-    public const int HandleCount = 1;
+    /// <inheritdoc/>
+    public static int HandleCount => 1;
 
     /// <summary>Handle sessionHandle (TPMI_SH_POLICY).</summary>
     public uint SessionHandle;
@@ -6922,8 +6922,8 @@ public partial struct PolicyRestartOut : ICommandOut
         set { }
     }
 
-    /// <summary>Whether the response carries a handle.</summary>
-    public const bool HasResponseHandle = false;
+    /// <inheritdoc/>
+    public static bool HasResponseHandle => false;
 
     /// <summary>Unmarshals and checks the parameters in order; a failure carries the parameter number (TPM_RC_P + n).</summary>
     public TpmRc UnmarshalParameters(ref TpmReader r)
@@ -6943,8 +6943,8 @@ public partial struct ReadClockIn : ICommandIn
     /// <inheritdoc/>
     public readonly TpmCc CommandCode => TpmCc.ReadClock;
 
-    /// <summary>Entries of the handle area.</summary>
-    public const int HandleCount = 0;
+    /// <inheritdoc/>
+    public static int HandleCount => 0;
 
 
     /// <summary>The handle area in order.</summary>
@@ -6981,8 +6981,8 @@ public partial struct ReadClockOut : ICommandOut
     /// <summary>Parameter currentTime (TPMS_TIME_INFO).</summary>
     public TpmsTimeInfo CurrentTime;
 
-    /// <summary>Whether the response carries a handle.</summary>
-    public const bool HasResponseHandle = false;
+    /// <inheritdoc/>
+    public static bool HasResponseHandle => false;
 
     /// <summary>Unmarshals and checks the parameters in order; a failure carries the parameter number (TPM_RC_P + n).</summary>
     public TpmRc UnmarshalParameters(ref TpmReader r)
@@ -7005,8 +7005,8 @@ public partial struct PcrExtendIn : ICommandIn
     /// <inheritdoc/>
     public readonly TpmCc CommandCode => TpmCc.PcrExtend;
 
-    /// <summary>Entries of the handle area.</summary>
-    public const int HandleCount = 1;
+    /// <inheritdoc/>
+    public static int HandleCount => 1;
 
     /// <summary>Handle pcrHandle (TPMI_DH_PCR+, authorized: USER).</summary>
     public uint PcrHandle;
@@ -7050,8 +7050,8 @@ public partial struct PcrExtendOut : ICommandOut
         set { }
     }
 
-    /// <summary>Whether the response carries a handle.</summary>
-    public const bool HasResponseHandle = false;
+    /// <inheritdoc/>
+    public static bool HasResponseHandle => false;
 
     /// <summary>Unmarshals and checks the parameters in order; a failure carries the parameter number (TPM_RC_P + n).</summary>
     public TpmRc UnmarshalParameters(ref TpmReader r)
@@ -7071,8 +7071,8 @@ public partial struct PcrSetAuthValueIn : ICommandIn
     /// <inheritdoc/>
     public readonly TpmCc CommandCode => TpmCc.PcrSetAuthValue;
 
-    /// <summary>Entries of the handle area.</summary>
-    public const int HandleCount = 1;
+    /// <inheritdoc/>
+    public static int HandleCount => 1;
 
     /// <summary>Handle pcrHandle (TPMI_DH_PCR, authorized: USER).</summary>
     public uint PcrHandle;
@@ -7116,8 +7116,8 @@ public partial struct PcrSetAuthValueOut : ICommandOut
         set { }
     }
 
-    /// <summary>Whether the response carries a handle.</summary>
-    public const bool HasResponseHandle = false;
+    /// <inheritdoc/>
+    public static bool HasResponseHandle => false;
 
     /// <summary>Unmarshals and checks the parameters in order; a failure carries the parameter number (TPM_RC_P + n).</summary>
     public TpmRc UnmarshalParameters(ref TpmReader r)
@@ -7137,8 +7137,8 @@ public partial struct NvCertifyIn : ICommandIn
     /// <inheritdoc/>
     public readonly TpmCc CommandCode => TpmCc.NvCertify;
 
-    /// <summary>Entries of the handle area.</summary>
-    public const int HandleCount = 3;
+    /// <inheritdoc/>
+    public static int HandleCount => 3;
 
     /// <summary>Handle signHandle (TPMI_DH_OBJECT+, authorized: USER).</summary>
     public uint SignHandle;
@@ -7209,8 +7209,8 @@ public partial struct NvCertifyOut : ICommandOut
     /// <summary>Parameter signature (TPMT_SIGNATURE).</summary>
     public TpmtSignature Signature;
 
-    /// <summary>Whether the response carries a handle.</summary>
-    public const bool HasResponseHandle = false;
+    /// <inheritdoc/>
+    public static bool HasResponseHandle => false;
 
     /// <summary>Unmarshals and checks the parameters in order; a failure carries the parameter number (TPM_RC_P + n).</summary>
     public TpmRc UnmarshalParameters(ref TpmReader r)
@@ -7236,8 +7236,8 @@ public partial struct EventSequenceCompleteIn : ICommandIn
     /// <inheritdoc/>
     public readonly TpmCc CommandCode => TpmCc.EventSequenceComplete;
 
-    /// <summary>Entries of the handle area.</summary>
-    public const int HandleCount = 2;
+    /// <inheritdoc/>
+    public static int HandleCount => 2;
 
     /// <summary>Handle pcrHandle (TPMI_DH_PCR+, authorized: USER).</summary>
     public uint PcrHandle;
@@ -7287,8 +7287,8 @@ public partial struct EventSequenceCompleteOut : ICommandOut
     /// <summary>Parameter results (TPML_DIGEST_VALUES).</summary>
     public TpmlDigestValues Results;
 
-    /// <summary>Whether the response carries a handle.</summary>
-    public const bool HasResponseHandle = false;
+    /// <inheritdoc/>
+    public static bool HasResponseHandle => false;
 
     /// <summary>Unmarshals and checks the parameters in order; a failure carries the parameter number (TPM_RC_P + n).</summary>
     public TpmRc UnmarshalParameters(ref TpmReader r)
@@ -7311,8 +7311,8 @@ public partial struct HashSequenceStartIn : ICommandIn
     /// <inheritdoc/>
     public readonly TpmCc CommandCode => TpmCc.HashSequenceStart;
 
-    /// <summary>Entries of the handle area.</summary>
-    public const int HandleCount = 0;
+    /// <inheritdoc/>
+    public static int HandleCount => 0;
 
     /// <summary>Parameter auth (TPM2B_AUTH).</summary>
     public Tpm2bAuth Auth;
@@ -7361,8 +7361,8 @@ public partial struct HashSequenceStartOut : ICommandOut
         set => SequenceHandle = value;
     }
 
-    /// <summary>Whether the response carries a handle.</summary>
-    public const bool HasResponseHandle = true;
+    /// <inheritdoc/>
+    public static bool HasResponseHandle => true;
 
     /// <summary>Unmarshals and checks the parameters in order; a failure carries the parameter number (TPM_RC_P + n).</summary>
     public TpmRc UnmarshalParameters(ref TpmReader r)
@@ -7382,8 +7382,8 @@ public partial struct PolicyPhysicalPresenceIn : ICommandIn
     /// <inheritdoc/>
     public readonly TpmCc CommandCode => TpmCc.PolicyPhysicalPresence;
 
-    /// <summary>Entries of the handle area.</summary>
-    public const int HandleCount = 1;
+    /// <inheritdoc/>
+    public static int HandleCount => 1;
 
     /// <summary>Handle policySession (TPMI_SH_POLICY).</summary>
     public uint PolicySession;
@@ -7422,8 +7422,8 @@ public partial struct PolicyPhysicalPresenceOut : ICommandOut
         set { }
     }
 
-    /// <summary>Whether the response carries a handle.</summary>
-    public const bool HasResponseHandle = false;
+    /// <inheritdoc/>
+    public static bool HasResponseHandle => false;
 
     /// <summary>Unmarshals and checks the parameters in order; a failure carries the parameter number (TPM_RC_P + n).</summary>
     public TpmRc UnmarshalParameters(ref TpmReader r)
@@ -7443,8 +7443,8 @@ public partial struct PolicyDuplicationSelectIn : ICommandIn
     /// <inheritdoc/>
     public readonly TpmCc CommandCode => TpmCc.PolicyDuplicationSelect;
 
-    /// <summary>Entries of the handle area.</summary>
-    public const int HandleCount = 1;
+    /// <inheritdoc/>
+    public static int HandleCount => 1;
 
     /// <summary>Handle policySession (TPMI_SH_POLICY).</summary>
     public uint PolicySession;
@@ -7500,8 +7500,8 @@ public partial struct PolicyDuplicationSelectOut : ICommandOut
         set { }
     }
 
-    /// <summary>Whether the response carries a handle.</summary>
-    public const bool HasResponseHandle = false;
+    /// <inheritdoc/>
+    public static bool HasResponseHandle => false;
 
     /// <summary>Unmarshals and checks the parameters in order; a failure carries the parameter number (TPM_RC_P + n).</summary>
     public TpmRc UnmarshalParameters(ref TpmReader r)
@@ -7521,8 +7521,8 @@ public partial struct PolicyGetDigestIn : ICommandIn
     /// <inheritdoc/>
     public readonly TpmCc CommandCode => TpmCc.PolicyGetDigest;
 
-    /// <summary>Entries of the handle area.</summary>
-    public const int HandleCount = 1;
+    /// <inheritdoc/>
+    public static int HandleCount => 1;
 
     /// <summary>Handle policySession (TPMI_SH_POLICY).</summary>
     public uint PolicySession;
@@ -7563,8 +7563,8 @@ public partial struct PolicyGetDigestOut : ICommandOut
     /// <summary>Parameter policyDigest (TPM2B_DIGEST).</summary>
     public Tpm2bDigest PolicyDigest;
 
-    /// <summary>Whether the response carries a handle.</summary>
-    public const bool HasResponseHandle = false;
+    /// <inheritdoc/>
+    public static bool HasResponseHandle => false;
 
     /// <summary>Unmarshals and checks the parameters in order; a failure carries the parameter number (TPM_RC_P + n).</summary>
     public TpmRc UnmarshalParameters(ref TpmReader r)
@@ -7587,8 +7587,8 @@ public partial struct TestParmsIn : ICommandIn
     /// <inheritdoc/>
     public readonly TpmCc CommandCode => TpmCc.TestParms;
 
-    /// <summary>Entries of the handle area.</summary>
-    public const int HandleCount = 0;
+    /// <inheritdoc/>
+    public static int HandleCount => 0;
 
     /// <summary>Parameter parameters (TPMT_PUBLIC_PARMS).</summary>
     public TpmtPublicParms Parameters;
@@ -7628,8 +7628,8 @@ public partial struct TestParmsOut : ICommandOut
         set { }
     }
 
-    /// <summary>Whether the response carries a handle.</summary>
-    public const bool HasResponseHandle = false;
+    /// <inheritdoc/>
+    public static bool HasResponseHandle => false;
 
     /// <summary>Unmarshals and checks the parameters in order; a failure carries the parameter number (TPM_RC_P + n).</summary>
     public TpmRc UnmarshalParameters(ref TpmReader r)
@@ -7649,8 +7649,8 @@ public partial struct CommitIn : ICommandIn
     /// <inheritdoc/>
     public readonly TpmCc CommandCode => TpmCc.Commit;
 
-    /// <summary>Entries of the handle area.</summary>
-    public const int HandleCount = 1;
+    /// <inheritdoc/>
+    public static int HandleCount => 1;
 
     /// <summary>Handle signHandle (TPMI_DH_OBJECT, authorized: USER).</summary>
     public uint SignHandle;
@@ -7712,8 +7712,8 @@ public partial struct CommitOut : ICommandOut
     /// <summary>Parameter counter (UINT16).</summary>
     public ushort Counter;
 
-    /// <summary>Whether the response carries a handle.</summary>
-    public const bool HasResponseHandle = false;
+    /// <inheritdoc/>
+    public static bool HasResponseHandle => false;
 
     /// <summary>Unmarshals and checks the parameters in order; a failure carries the parameter number (TPM_RC_P + n).</summary>
     public TpmRc UnmarshalParameters(ref TpmReader r)
@@ -7745,8 +7745,8 @@ public partial struct PolicyPasswordIn : ICommandIn
     /// <inheritdoc/>
     public readonly TpmCc CommandCode => TpmCc.PolicyPassword;
 
-    /// <summary>Entries of the handle area.</summary>
-    public const int HandleCount = 1;
+    /// <inheritdoc/>
+    public static int HandleCount => 1;
 
     /// <summary>Handle policySession (TPMI_SH_POLICY).</summary>
     public uint PolicySession;
@@ -7785,8 +7785,8 @@ public partial struct PolicyPasswordOut : ICommandOut
         set { }
     }
 
-    /// <summary>Whether the response carries a handle.</summary>
-    public const bool HasResponseHandle = false;
+    /// <inheritdoc/>
+    public static bool HasResponseHandle => false;
 
     /// <summary>Unmarshals and checks the parameters in order; a failure carries the parameter number (TPM_RC_P + n).</summary>
     public TpmRc UnmarshalParameters(ref TpmReader r)
@@ -7806,8 +7806,8 @@ public partial struct ZGen2PhaseIn : ICommandIn
     /// <inheritdoc/>
     public readonly TpmCc CommandCode => TpmCc.ZGen2Phase;
 
-    /// <summary>Entries of the handle area.</summary>
-    public const int HandleCount = 1;
+    /// <inheritdoc/>
+    public static int HandleCount => 1;
 
     /// <summary>Handle keyA (TPMI_DH_OBJECT, authorized: USER).</summary>
     public uint KeyA;
@@ -7872,8 +7872,8 @@ public partial struct ZGen2PhaseOut : ICommandOut
     /// <summary>Parameter outZ2 (TPM2B_ECC_POINT).</summary>
     public Tpm2bEccPoint OutZ2;
 
-    /// <summary>Whether the response carries a handle.</summary>
-    public const bool HasResponseHandle = false;
+    /// <inheritdoc/>
+    public static bool HasResponseHandle => false;
 
     /// <summary>Unmarshals and checks the parameters in order; a failure carries the parameter number (TPM_RC_P + n).</summary>
     public TpmRc UnmarshalParameters(ref TpmReader r)
@@ -7899,8 +7899,8 @@ public partial struct EcEphemeralIn : ICommandIn
     /// <inheritdoc/>
     public readonly TpmCc CommandCode => TpmCc.EcEphemeral;
 
-    /// <summary>Entries of the handle area.</summary>
-    public const int HandleCount = 0;
+    /// <inheritdoc/>
+    public static int HandleCount => 0;
 
     /// <summary>Parameter curveID (TPMI_ECC_CURVE).</summary>
     public TpmEccCurve CurveID;
@@ -7946,8 +7946,8 @@ public partial struct EcEphemeralOut : ICommandOut
     /// <summary>Parameter counter (UINT16).</summary>
     public ushort Counter;
 
-    /// <summary>Whether the response carries a handle.</summary>
-    public const bool HasResponseHandle = false;
+    /// <inheritdoc/>
+    public static bool HasResponseHandle => false;
 
     /// <summary>Unmarshals and checks the parameters in order; a failure carries the parameter number (TPM_RC_P + n).</summary>
     public TpmRc UnmarshalParameters(ref TpmReader r)
@@ -7973,8 +7973,8 @@ public partial struct PolicyNvWrittenIn : ICommandIn
     /// <inheritdoc/>
     public readonly TpmCc CommandCode => TpmCc.PolicyNvWritten;
 
-    /// <summary>Entries of the handle area.</summary>
-    public const int HandleCount = 1;
+    /// <inheritdoc/>
+    public static int HandleCount => 1;
 
     /// <summary>Handle policySession (TPMI_SH_POLICY).</summary>
     public uint PolicySession;
@@ -8020,8 +8020,8 @@ public partial struct PolicyNvWrittenOut : ICommandOut
         set { }
     }
 
-    /// <summary>Whether the response carries a handle.</summary>
-    public const bool HasResponseHandle = false;
+    /// <inheritdoc/>
+    public static bool HasResponseHandle => false;
 
     /// <summary>Unmarshals and checks the parameters in order; a failure carries the parameter number (TPM_RC_P + n).</summary>
     public TpmRc UnmarshalParameters(ref TpmReader r)
@@ -8041,8 +8041,8 @@ public partial struct PolicyTemplateIn : ICommandIn
     /// <inheritdoc/>
     public readonly TpmCc CommandCode => TpmCc.PolicyTemplate;
 
-    /// <summary>Entries of the handle area.</summary>
-    public const int HandleCount = 1;
+    /// <inheritdoc/>
+    public static int HandleCount => 1;
 
     /// <summary>Handle policySession (TPMI_SH_POLICY).</summary>
     public uint PolicySession;
@@ -8086,8 +8086,8 @@ public partial struct PolicyTemplateOut : ICommandOut
         set { }
     }
 
-    /// <summary>Whether the response carries a handle.</summary>
-    public const bool HasResponseHandle = false;
+    /// <inheritdoc/>
+    public static bool HasResponseHandle => false;
 
     /// <summary>Unmarshals and checks the parameters in order; a failure carries the parameter number (TPM_RC_P + n).</summary>
     public TpmRc UnmarshalParameters(ref TpmReader r)
@@ -8107,8 +8107,8 @@ public partial struct CreateLoadedIn : ICommandIn
     /// <inheritdoc/>
     public readonly TpmCc CommandCode => TpmCc.CreateLoaded;
 
-    /// <summary>Entries of the handle area.</summary>
-    public const int HandleCount = 1;
+    /// <inheritdoc/>
+    public static int HandleCount => 1;
 
     /// <summary>Handle parentHandle (TPMI_DH_PARENT+, authorized: USER).</summary>
     public uint ParentHandle;
@@ -8165,8 +8165,8 @@ public partial struct CreateLoadedOut : ICommandOut
     /// <summary>Parameter name (TPM2B_NAME).</summary>
     public Tpm2bName Name;
 
-    /// <summary>Whether the response carries a handle.</summary>
-    public const bool HasResponseHandle = true;
+    /// <inheritdoc/>
+    public static bool HasResponseHandle => true;
 
     /// <summary>Unmarshals and checks the parameters in order; a failure carries the parameter number (TPM_RC_P + n).</summary>
     public TpmRc UnmarshalParameters(ref TpmReader r)
@@ -8195,8 +8195,8 @@ public partial struct PolicyAuthorizeNVIn : ICommandIn
     /// <inheritdoc/>
     public readonly TpmCc CommandCode => TpmCc.PolicyAuthorizeNV;
 
-    /// <summary>Entries of the handle area.</summary>
-    public const int HandleCount = 3;
+    /// <inheritdoc/>
+    public static int HandleCount => 3;
 
     /// <summary>Handle authHandle (TPMI_RH_NV_AUTH, authorized: USER).</summary>
     public uint AuthHandle;
@@ -8243,8 +8243,8 @@ public partial struct PolicyAuthorizeNVOut : ICommandOut
         set { }
     }
 
-    /// <summary>Whether the response carries a handle.</summary>
-    public const bool HasResponseHandle = false;
+    /// <inheritdoc/>
+    public static bool HasResponseHandle => false;
 
     /// <summary>Unmarshals and checks the parameters in order; a failure carries the parameter number (TPM_RC_P + n).</summary>
     public TpmRc UnmarshalParameters(ref TpmReader r)
@@ -8264,8 +8264,8 @@ public partial struct EncryptDecrypt2In : ICommandIn
     /// <inheritdoc/>
     public readonly TpmCc CommandCode => TpmCc.EncryptDecrypt2;
 
-    /// <summary>Entries of the handle area.</summary>
-    public const int HandleCount = 1;
+    /// <inheritdoc/>
+    public static int HandleCount => 1;
 
     /// <summary>Handle keyHandle (TPMI_DH_OBJECT, authorized: USER).</summary>
     public uint KeyHandle;
@@ -8332,8 +8332,8 @@ public partial struct EncryptDecrypt2Out : ICommandOut
     /// <summary>Parameter ivOut (TPM2B_IV).</summary>
     public Tpm2bIv IvOut;
 
-    /// <summary>Whether the response carries a handle.</summary>
-    public const bool HasResponseHandle = false;
+    /// <inheritdoc/>
+    public static bool HasResponseHandle => false;
 
     /// <summary>Unmarshals and checks the parameters in order; a failure carries the parameter number (TPM_RC_P + n).</summary>
     public TpmRc UnmarshalParameters(ref TpmReader r)
@@ -8359,8 +8359,8 @@ public partial struct AcGetCapabilityIn : ICommandIn
     /// <inheritdoc/>
     public readonly TpmCc CommandCode => TpmCc.AcGetCapability;
 
-    /// <summary>Entries of the handle area.</summary>
-    public const int HandleCount = 1;
+    /// <inheritdoc/>
+    public static int HandleCount => 1;
 
     /// <summary>Handle ac (TPMI_RH_AC).</summary>
     public uint Ac;
@@ -8413,8 +8413,8 @@ public partial struct AcGetCapabilityOut : ICommandOut
     /// <summary>Parameter capabilitiesData (TPML_AC_CAPABILITIES).</summary>
     public TpmlAcCapabilities CapabilitiesData;
 
-    /// <summary>Whether the response carries a handle.</summary>
-    public const bool HasResponseHandle = false;
+    /// <inheritdoc/>
+    public static bool HasResponseHandle => false;
 
     /// <summary>Unmarshals and checks the parameters in order; a failure carries the parameter number (TPM_RC_P + n).</summary>
     public TpmRc UnmarshalParameters(ref TpmReader r)
@@ -8442,8 +8442,8 @@ public partial struct AcSendIn : ICommandIn
     /// <inheritdoc/>
     public readonly TpmCc CommandCode => TpmCc.AcSend;
 
-    /// <summary>Entries of the handle area.</summary>
-    public const int HandleCount = 3;
+    /// <inheritdoc/>
+    public static int HandleCount => 3;
 
     /// <summary>Handle sendObject (TPMI_DH_OBJECT, authorized: DUP).</summary>
     public uint SendObject;
@@ -8497,8 +8497,8 @@ public partial struct AcSendOut : ICommandOut
     /// <summary>Parameter acDataOut (TPMS_AC_OUTPUT).</summary>
     public TpmsAcOutput AcDataOut;
 
-    /// <summary>Whether the response carries a handle.</summary>
-    public const bool HasResponseHandle = false;
+    /// <inheritdoc/>
+    public static bool HasResponseHandle => false;
 
     /// <summary>Unmarshals and checks the parameters in order; a failure carries the parameter number (TPM_RC_P + n).</summary>
     public TpmRc UnmarshalParameters(ref TpmReader r)
@@ -8521,8 +8521,8 @@ public partial struct PolicyAcSendSelectIn : ICommandIn
     /// <inheritdoc/>
     public readonly TpmCc CommandCode => TpmCc.PolicyAcSendSelect;
 
-    /// <summary>Entries of the handle area.</summary>
-    public const int HandleCount = 1;
+    /// <inheritdoc/>
+    public static int HandleCount => 1;
 
     /// <summary>Handle policySession (TPMI_SH_POLICY).</summary>
     public uint PolicySession;
@@ -8583,8 +8583,8 @@ public partial struct PolicyAcSendSelectOut : ICommandOut
         set { }
     }
 
-    /// <summary>Whether the response carries a handle.</summary>
-    public const bool HasResponseHandle = false;
+    /// <inheritdoc/>
+    public static bool HasResponseHandle => false;
 
     /// <summary>Unmarshals and checks the parameters in order; a failure carries the parameter number (TPM_RC_P + n).</summary>
     public TpmRc UnmarshalParameters(ref TpmReader r)
@@ -8604,8 +8604,8 @@ public partial struct CertifyX509In : ICommandIn
     /// <inheritdoc/>
     public readonly TpmCc CommandCode => TpmCc.CertifyX509;
 
-    /// <summary>Entries of the handle area.</summary>
-    public const int HandleCount = 2;
+    /// <inheritdoc/>
+    public static int HandleCount => 2;
 
     /// <summary>Handle objectHandle (TPMI_DH_OBJECT, authorized: ADMIN).</summary>
     public uint ObjectHandle;
@@ -8669,8 +8669,8 @@ public partial struct CertifyX509Out : ICommandOut
     /// <summary>Parameter signature (TPMT_SIGNATURE).</summary>
     public TpmtSignature Signature;
 
-    /// <summary>Whether the response carries a handle.</summary>
-    public const bool HasResponseHandle = false;
+    /// <inheritdoc/>
+    public static bool HasResponseHandle => false;
 
     /// <summary>Unmarshals and checks the parameters in order; a failure carries the parameter number (TPM_RC_P + n).</summary>
     public TpmRc UnmarshalParameters(ref TpmReader r)
@@ -8699,8 +8699,8 @@ public partial struct ActSetTimeoutIn : ICommandIn
     /// <inheritdoc/>
     public readonly TpmCc CommandCode => TpmCc.ActSetTimeout;
 
-    /// <summary>Entries of the handle area.</summary>
-    public const int HandleCount = 1;
+    /// <inheritdoc/>
+    public static int HandleCount => 1;
 
     /// <summary>Handle actHandle (TPMI_RH_ACT, authorized: USER).</summary>
     public uint ActHandle;
@@ -8744,8 +8744,8 @@ public partial struct ActSetTimeoutOut : ICommandOut
         set { }
     }
 
-    /// <summary>Whether the response carries a handle.</summary>
-    public const bool HasResponseHandle = false;
+    /// <inheritdoc/>
+    public static bool HasResponseHandle => false;
 
     /// <summary>Unmarshals and checks the parameters in order; a failure carries the parameter number (TPM_RC_P + n).</summary>
     public TpmRc UnmarshalParameters(ref TpmReader r)
@@ -8765,8 +8765,8 @@ public partial struct EccEncryptIn : ICommandIn
     /// <inheritdoc/>
     public readonly TpmCc CommandCode => TpmCc.EccEncrypt;
 
-    /// <summary>Entries of the handle area.</summary>
-    public const int HandleCount = 1;
+    /// <inheritdoc/>
+    public static int HandleCount => 1;
 
     /// <summary>Handle keyHandle (TPMI_DH_OBJECT).</summary>
     public uint KeyHandle;
@@ -8821,8 +8821,8 @@ public partial struct EccEncryptOut : ICommandOut
     /// <summary>Parameter C3 (TPM2B_DIGEST).</summary>
     public Tpm2bDigest C3;
 
-    /// <summary>Whether the response carries a handle.</summary>
-    public const bool HasResponseHandle = false;
+    /// <inheritdoc/>
+    public static bool HasResponseHandle => false;
 
     /// <summary>Unmarshals and checks the parameters in order; a failure carries the parameter number (TPM_RC_P + n).</summary>
     public TpmRc UnmarshalParameters(ref TpmReader r)
@@ -8851,8 +8851,8 @@ public partial struct EccDecryptIn : ICommandIn
     /// <inheritdoc/>
     public readonly TpmCc CommandCode => TpmCc.EccDecrypt;
 
-    /// <summary>Entries of the handle area.</summary>
-    public const int HandleCount = 1;
+    /// <inheritdoc/>
+    public static int HandleCount => 1;
 
     /// <summary>Handle keyHandle (TPMI_DH_OBJECT, authorized: USER).</summary>
     public uint KeyHandle;
@@ -8913,8 +8913,8 @@ public partial struct EccDecryptOut : ICommandOut
     /// <summary>Parameter plainText (TPM2B_MAX_BUFFER).</summary>
     public Tpm2bMaxBuffer PlainText;
 
-    /// <summary>Whether the response carries a handle.</summary>
-    public const bool HasResponseHandle = false;
+    /// <inheritdoc/>
+    public static bool HasResponseHandle => false;
 
     /// <summary>Unmarshals and checks the parameters in order; a failure carries the parameter number (TPM_RC_P + n).</summary>
     public TpmRc UnmarshalParameters(ref TpmReader r)
@@ -8937,8 +8937,8 @@ public partial struct VendorTcgTestIn : ICommandIn
     /// <inheritdoc/>
     public readonly TpmCc CommandCode => TpmCc.VendorTcgTest;
 
-    /// <summary>Entries of the handle area.</summary>
-    public const int HandleCount = 0;
+    /// <inheritdoc/>
+    public static int HandleCount => 0;
 
     /// <summary>Parameter inputData (TPM2B_DATA).</summary>
     public Tpm2bData InputData;
@@ -8980,8 +8980,8 @@ public partial struct VendorTcgTestOut : ICommandOut
     /// <summary>Parameter outputData (TPM2B_DATA).</summary>
     public Tpm2bData OutputData;
 
-    /// <summary>Whether the response carries a handle.</summary>
-    public const bool HasResponseHandle = false;
+    /// <inheritdoc/>
+    public static bool HasResponseHandle => false;
 
     /// <summary>Unmarshals and checks the parameters in order; a failure carries the parameter number (TPM_RC_P + n).</summary>
     public TpmRc UnmarshalParameters(ref TpmReader r)

@@ -12,7 +12,7 @@ public sealed class TpmDisconnectedException(string message) : IOException(messa
 /// framed by its header's size field); the Microsoft simulator frames a command as
 /// TPM_SEND_COMMAND(8), u8 locality, u32 size, bytes and answers u32 size, bytes, u32 0 (ECOSYSTEM §1.8).
 /// </summary>
-public sealed class RawTpmClient : IDisposable
+public sealed class RawTpmClient : IDisposable, Vtpm.Wire.Tpm2.Client.ITpmTransport
 {
     const uint MssimSendCommand = 8;
     const uint MssimSessionEnd = 20;
@@ -35,6 +35,15 @@ public sealed class RawTpmClient : IDisposable
     {
         SendFrame(command, locality);
         return ReceiveResponse();
+    }
+
+    /// <summary>The typed client's transport: one command, its whole response copied into <paramref name="response"/>.</summary>
+    public int Transact(ReadOnlySpan<byte> command, Span<byte> response)
+    {
+        SendFrame(command);
+        var r = ReceiveResponse();
+        r.CopyTo(response);
+        return r.Length;
     }
 
     /// <summary>Sends a command in the channel's framing (one write).</summary>
