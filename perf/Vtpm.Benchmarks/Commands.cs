@@ -1,158 +1,112 @@
 using System.Buffers.Binary;
 using System.Security.Cryptography;
+using Vtpm.Wire;
 using Vtpm.Wire.Tpm2;
+using Vtpm.Wire.Tpm2.Client;
 
 namespace Vtpm.Benchmarks;
 
-/// <summary>The command byte strings the benchmarks send (built once, reused).</summary>
+/// <summary>
+/// The command byte strings the benchmarks send (built once, reused), encoded by the typed client from the
+/// generated command structures: no command is assembled by hand here.
+/// </summary>
 public static class Commands
 {
     /// <summary>TPMA_NV_AUTHWRITE | TPMA_NV_AUTHREAD (Part 2 §13.4): an ordinary index read and written with its own authValue.</summary>
-    const uint AuthReadWrite = (1u << 2) | (1u << 18);
+    const TpmaNv AuthReadWrite = TpmaNv.AuthWrite | TpmaNv.AuthRead;
 
-    public static byte[] Startup() => Frame(TpmCc.Startup, w => w.AddRange([0, 0]));
+    static readonly AuthCommand[] EmptyPassword = [AuthCommand.EmptyPassword];
 
-    public static byte[] GetRandom(ushort n) => Frame(TpmCc.GetRandom, w => w.AddRange([(byte)(n >> 8), (byte)n]));
+    public static byte[] Startup() => Tpm2Client.Encode(new StartupIn { StartupType = TpmSu.Clear });
+
+    public static byte[] GetRandom(ushort n) => Tpm2Client.Encode(new GetRandomIn { BytesRequested = n });
 
     /// <summary>PCR_Extend of PCR <paramref name="pcr"/> with one SHA-256 digest, empty password session.</summary>
-    public static byte[] PcrExtendSha256(uint pcr, byte[] digest) =>
-        WithPassword(TpmCc.PcrExtend, [pcr], [], w =>
-        {
-            AddU32(w, 1);
-            AddU16(w, (ushort)TpmAlgId.Sha256);
-            w.AddRange(digest);
-        });
-
-    /// <summary>PCR_Read of PCRs 0–7 of the SHA-256 bank (one TPML_DIGEST of 8 digests back).</summary>
-    public static byte[] PcrReadSha256(byte pcrSelect0) => Frame(TpmCc.PcrRead, w =>
+    public static byte[] PcrExtendSha256(uint pcr, byte[] digest)
     {
-        AddU32(w, 1);
-        AddU16(w, (ushort)TpmAlgId.Sha256);
-        w.AddRange([3, pcrSelect0, 0, 0]);
-    });
+        var input = new PcrExtendIn { PcrHandle = pcr, Digests = { Count = 1 } };
+        input.Digests.Digests[0].HashAlg = TpmAlgId.Sha256;
+        digest.CopyTo(input.Digests.Digests[0].Digest.Sha256);
+        return Tpm2Client.Encode(in input, EmptyPassword);
+    }
+
+    /// <summary>PCR_Read of the PCRs in <paramref name="pcrSelect0"/> (0–7) of the SHA-256 bank.</summary>
+    public static byte[] PcrReadSha256(byte pcrSelect0)
+    {
+        var input = new PcrReadIn { PcrSelectionIn = { Count = 1 } };
+        ref var selection = ref input.PcrSelectionIn.PcrSelections[0];
+        selection.Hash = TpmAlgId.Sha256;
+        selection.SizeofSelect = 3;
+        selection.PcrSelect[0] = pcrSelect0;
+        return Tpm2Client.Encode(in input);
+    }
 
     /// <summary>PCR_Event of PCR <paramref name="pcr"/> with <paramref name="data"/>, empty password session.</summary>
-    public static byte[] PcrEvent(uint pcr, byte[] data) => WithPassword(TpmCc.PcrEvent, [pcr], [], w => AddSized(w, data));
+    public static byte[] PcrEvent(uint pcr, byte[] data) =>
+        Tpm2Client.Encode(new PcrEventIn { PcrHandle = pcr, EventData = Tpm2bEvent.From(data) }, EmptyPassword);
 
     /// <summary>TPM2_Hash of <paramref name="data"/> with SHA-256 and the NULL hierarchy.</summary>
     public static byte[] HashSha256(byte[] data) => HashSha256(data, (uint)TpmRh.Null);
 
     /// <summary>TPM2_Hash of <paramref name="data"/> with SHA-256 and a ticket for <paramref name="hierarchy"/>.</summary>
-    public static byte[] HashSha256(byte[] data, uint hierarchy) => Frame(TpmCc.Hash, w =>
-    {
-        AddSized(w, data);
-        AddU16(w, (ushort)TpmAlgId.Sha256);
-        AddU32(w, hierarchy);
-    });
+    public static byte[] HashSha256(byte[] data, uint hierarchy) =>
+        Tpm2Client.Encode(new HashIn { Data = Tpm2bMaxBuffer.From(data), HashAlg = TpmAlgId.Sha256, Hierarchy = hierarchy });
 
     /// <summary>HashSequenceStart (SHA-256, empty auth).</summary>
-    public static byte[] HashSequenceStartSha256() => Frame(TpmCc.HashSequenceStart, w =>
-    {
-        AddU16(w, 0);
-        AddU16(w, (ushort)TpmAlgId.Sha256);
-    });
+    public static byte[] HashSequenceStartSha256() => Tpm2Client.Encode(new HashSequenceStartIn { HashAlg = TpmAlgId.Sha256 });
 
-    public static byte[] SequenceUpdate(uint sequence, byte[] data) => WithPassword(TpmCc.SequenceUpdate, [sequence], [], w => AddSized(w, data));
+    public static byte[] SequenceUpdate(uint sequence, byte[] data) =>
+        Tpm2Client.Encode(new SequenceUpdateIn { SequenceHandle = sequence, Buffer = Tpm2bMaxBuffer.From(data) }, EmptyPassword);
 
     public static byte[] SequenceComplete(uint sequence, byte[] data) =>
-        WithPassword(TpmCc.SequenceComplete, [sequence], [], w =>
-        {
-            AddSized(w, data);
-            AddU32(w, (uint)TpmRh.Null);
-        });
+        Tpm2Client.Encode(new SequenceCompleteIn { SequenceHandle = sequence, Buffer = Tpm2bMaxBuffer.From(data), Hierarchy = (uint)TpmRh.Null }, EmptyPassword);
 
     /// <summary>NV_DefineSpace (owner auth, empty password) of an ordinary SHA-256 index with AUTHREAD | AUTHWRITE.</summary>
-    public static byte[] NvDefineSpace(uint index, ushort size, byte[] auth) =>
-        WithPassword(TpmCc.NvDefineSpace, [(uint)TpmRh.Owner], [], w =>
-        {
-            AddSized(w, auth);
-            var pub = new List<byte>();
-            AddU32(pub, index);
-            AddU16(pub, (ushort)TpmAlgId.Sha256);
-            AddU32(pub, AuthReadWrite);
-            AddU16(pub, 0);
-            AddU16(pub, size);
-            AddSized(w, [.. pub]);
-        });
+    public static byte[] NvDefineSpace(uint index, ushort size, byte[] auth)
+    {
+        var input = new NvDefineSpaceIn { AuthHandle = (uint)TpmRh.Owner, Auth = Tpm2bAuth.From(auth) };
+        input.PublicInfo.NvPublic = new TpmsNvPublic { NvIndex = index, NameAlg = TpmAlgId.Sha256, Attributes = AuthReadWrite, DataSize = size };
+        return Tpm2Client.Encode(in input, EmptyPassword);
+    }
 
     /// <summary>NV_Write of <paramref name="data"/> at offset 0, authorized by the index's own password.</summary>
     public static byte[] NvWrite(uint index, byte[] data, byte[] password) =>
-        WithPassword(TpmCc.NvWrite, [index, index], password, w =>
-        {
-            AddSized(w, data);
-            AddU16(w, 0);
-        });
+        Tpm2Client.Encode(new NvWriteIn { AuthHandle = index, NvIndex = index, Data = Tpm2bMaxNvBuffer.From(data) }, [AuthCommand.Password(password)]);
 
     /// <summary>NV_Read of <paramref name="size"/> bytes at offset 0, authorized by the index's own password.</summary>
     public static byte[] NvRead(uint index, ushort size, byte[] password) =>
-        WithPassword(TpmCc.NvRead, [index, index], password, w =>
-        {
-            AddU16(w, size);
-            AddU16(w, 0);
-        });
+        Tpm2Client.Encode(new NvReadIn { AuthHandle = index, NvIndex = index, Size = size }, [AuthCommand.Password(password)]);
 
-    public static byte[] NvReadPublic(uint index) => Frame(TpmCc.NvReadPublic, w => AddU32(w, index));
+    public static byte[] NvReadPublic(uint index) => Tpm2Client.Encode(new NvReadPublicIn { NvIndex = index });
 
-    public static byte[] ReadClock() => Frame(TpmCc.ReadClock, _ => { });
+    public static byte[] ReadClock() => Tpm2Client.Encode(new ReadClockIn());
 
     /// <summary>GetCapability(TPM_CAP_TPM_PROPERTIES, <paramref name="first"/>, <paramref name="count"/>).</summary>
-    public static byte[] GetTpmProperties(TpmPt first, uint count) => Frame(TpmCc.GetCapability, w =>
-    {
-        AddU32(w, (uint)TpmCap.TpmProperties);
-        AddU32(w, (uint)first);
-        AddU32(w, count);
-    });
+    public static byte[] GetTpmProperties(TpmPt first, uint count) =>
+        Tpm2Client.Encode(new GetCapabilityIn { Capability = TpmCap.TpmProperties, Property = (uint)first, PropertyCount = count });
 
     /// <summary>StartAuthSession: unsalted, unbound HMAC session with SHA-256 and no symmetric algorithm.</summary>
-    public static byte[] StartHmacSession(byte[] nonceCaller) =>
-        Frame(TpmCc.StartAuthSession, w =>
+    public static byte[] StartHmacSession(byte[] nonceCaller)
+    {
+        var input = new StartAuthSessionIn
         {
-            AddU32(w, (uint)TpmRh.Null);
-            AddU32(w, (uint)TpmRh.Null);
-            AddSized(w, nonceCaller);
-            AddU16(w, 0);
-            w.Add((byte)TpmSe.Hmac);
-            AddU16(w, (ushort)TpmAlgId.Null);
-            AddU16(w, (ushort)TpmAlgId.Sha256);
-        });
-
-    static byte[] Frame(TpmCc cc, Action<List<byte>> parameters)
-    {
-        var b = new List<byte> { 0x80, 0x01, 0, 0, 0, 0 };
-        AddU32(b, (uint)cc);
-        parameters(b);
-        return Finish(b);
+            TpmKey = (uint)TpmRh.Null,
+            Bind = (uint)TpmRh.Null,
+            NonceCaller = Tpm2bNonce.From(nonceCaller),
+            SessionType = TpmSe.Hmac,
+            AuthHash = TpmAlgId.Sha256,
+        };
+        input.Symmetric.Algorithm = TpmAlgId.Null;
+        return Tpm2Client.Encode(in input);
     }
 
-    /// <summary>A command with one password session (TPM_RS_PW, continueSession) carrying <paramref name="password"/>.</summary>
-    static byte[] WithPassword(TpmCc cc, uint[] handles, byte[] password, Action<List<byte>> parameters)
+    /// <summary>The marshalled parameters of a command (what cpHash covers, Part 1 §18.7).</summary>
+    public static byte[] Parameters<TIn>(in TIn input) where TIn : struct, ICommandIn
     {
-        var b = new List<byte> { 0x80, 0x02, 0, 0, 0, 0 };
-        AddU32(b, (uint)cc);
-        foreach (var h in handles) AddU32(b, h);
-        AddU32(b, (uint)(9 + password.Length)); // authorizationSize
-        AddU32(b, (uint)TpmRh.Pw);
-        b.AddRange([0, 0, 1]);                  // empty nonce, continueSession
-        AddSized(b, password);
-        parameters(b);
-        return Finish(b);
-    }
-
-    static void AddU16(List<byte> b, ushort v) => b.AddRange([(byte)(v >> 8), (byte)v]);
-
-    static void AddU32(List<byte> b, uint v) => b.AddRange([(byte)(v >> 24), (byte)(v >> 16), (byte)(v >> 8), (byte)v]);
-
-    static void AddSized(List<byte> b, byte[] data)
-    {
-        AddU16(b, (ushort)data.Length);
-        b.AddRange(data);
-    }
-
-    static byte[] Finish(List<byte> b)
-    {
-        var a = b.ToArray();
-        BinaryPrimitives.WriteUInt32BigEndian(a.AsSpan(2), (uint)a.Length);
-        return a;
+        var buffer = new byte[4096];
+        var w = new TpmWriter(buffer);
+        input.MarshalParameters(ref w);
+        return w.Written.ToArray();
     }
 
     public static uint Rc(ReadOnlySpan<byte> response) => BinaryPrimitives.ReadUInt32BigEndian(response[6..]);
@@ -176,39 +130,32 @@ public sealed class HmacSessionCommand
     readonly byte[] _nonceTpm = new byte[NonceSize];
     ulong _counter;
 
-    /// <summary><paramref name="names"/> are the Names of the command's handles, in order (Part 1 §16).</summary>
-    public HmacSessionCommand(uint session, TpmCc cc, uint[] handles, byte[][] names, byte[] parameters, byte[] authValue, ReadOnlySpan<byte> nonceTpm)
+    HmacSessionCommand(byte[] command, byte[] cpHash, byte[] authValue, int nonceAt, ReadOnlySpan<byte> nonceTpm)
     {
+        _command = command;
+        _cpHash = cpHash;
         _authValue = authValue;
+        _nonceAt = nonceAt;
+        _hmacAt = nonceAt + NonceSize + 1 + 2;
         nonceTpm.CopyTo(_nonceTpm);
-        var cp = new List<byte>();
-        cp.AddRange(BigEndian((uint)cc));
-        foreach (var n in names) cp.AddRange(n);
-        cp.AddRange(parameters);
-        _cpHash = SHA256.HashData([.. cp]);
-
-        var b = new List<byte> { 0x80, 0x02, 0, 0, 0, 0 };
-        b.AddRange(BigEndian((uint)cc));
-        foreach (var h in handles) b.AddRange(BigEndian(h));
-        b.AddRange(BigEndian(4 + 2 + NonceSize + 1 + 2 + 32));
-        b.AddRange(BigEndian(session));
-        b.AddRange([0, NonceSize]);
-        _nonceAt = b.Count;
-        b.AddRange(new byte[NonceSize]);
-        b.Add(ContinueSession);
-        b.AddRange([0, 32]);
-        _hmacAt = b.Count;
-        b.AddRange(new byte[32]);
-        b.AddRange(parameters);
-        _command = [.. b];
-        BinaryPrimitives.WriteUInt32BigEndian(_command.AsSpan(2), (uint)_command.Length);
     }
 
-    static byte[] BigEndian(uint v)
+    /// <summary>
+    /// <paramref name="input"/> authorized by <paramref name="session"/>; <paramref name="names"/> are the Names of the
+    /// command's handles, in order (Part 1 §16). The typed client encodes the command with a placeholder
+    /// authorization of the right sizes, which <see cref="Next"/> then fills in place.
+    /// </summary>
+    public static HmacSessionCommand For<TIn>(uint session, in TIn input, byte[][] names, byte[] authValue, ReadOnlySpan<byte> nonceTpm)
+        where TIn : struct, ICommandIn
     {
-        var b = new byte[4];
-        BinaryPrimitives.WriteUInt32BigEndian(b, v);
-        return b;
+        var command = Tpm2Client.Encode(in input, [new AuthCommand(session, new byte[NonceSize], ContinueSession, new byte[32])]);
+        var cp = new List<byte> { 0, 0, 0, 0 };
+        BinaryPrimitives.WriteUInt32BigEndian(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(cp), (uint)input.CommandCode);
+        foreach (var n in names) cp.AddRange(n);
+        cp.AddRange(Commands.Parameters(in input));
+        // header, handles, authorizationSize, sessionHandle, nonce size.
+        int nonceAt = 10 + 4 * TIn.HandleCount + 4 + 4 + 2;
+        return new HmacSessionCommand(command, SHA256.HashData([.. cp]), authValue, nonceAt, nonceTpm);
     }
 
     /// <summary>The command for the session's current nonceTPM.</summary>

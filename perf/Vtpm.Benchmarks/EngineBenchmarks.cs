@@ -146,8 +146,9 @@ public class EngineBenchmarks
     {
         Start();
         var (session, nonceTpm) = StartHmacSession();
-        byte[] parameters = [0, 0, 0, 1, 0, (byte)TpmAlgId.Sha256, .. new byte[32]];
-        _hmacExtend = new HmacSessionCommand(session, TpmCc.PcrExtend, [16], [[0, 0, 0, 16]], parameters, [], nonceTpm);
+        var extend = new PcrExtendIn { PcrHandle = 16, Digests = { Count = 1 } };
+        extend.Digests.Digests[0].HashAlg = TpmAlgId.Sha256;
+        _hmacExtend = HmacSessionCommand.For(session, in extend, [[0, 0, 0, 16]], [], nonceTpm);
         Check(PcrExtendHmacSession());
     }
 
@@ -162,7 +163,7 @@ public class EngineBenchmarks
         int nameAt = 12 + publicSize;
         var name = _response.AsSpan(nameAt + 2, BinaryPrimitives.ReadUInt16BigEndian(_response.AsSpan(nameAt))).ToArray();
         var (session, nonceTpm) = StartHmacSession();
-        _hmacNvRead = new HmacSessionCommand(session, TpmCc.NvRead, [NvIndex, NvIndex], [name, name], [0, 32, 0, 0], NvPassword, nonceTpm);
+        _hmacNvRead = HmacSessionCommand.For(session, new NvReadIn { AuthHandle = NvIndex, NvIndex = NvIndex, Size = 32 }, [name, name], NvPassword, nonceTpm);
         Check(NvReadHmacSession());
     }
 
