@@ -36,6 +36,7 @@ public static partial class CommandTable
         AddClock(entries);
         AddCapability(entries);
         AddNv(entries);
+        AddObject(entries);
         foreach (var d in entries)
         {
             uint c = (uint)d.Code;
@@ -58,6 +59,7 @@ public static partial class CommandTable
     static partial void AddClock(List<CommandDescriptor> t);
     static partial void AddCapability(List<CommandDescriptor> t);
     static partial void AddNv(List<CommandDescriptor> t);
+    static partial void AddObject(List<CommandDescriptor> t);
 
     /// <summary>
     /// Binds a typed handler: the generated <typeparamref name="TIn"/> takes the checked handles and unmarshals

@@ -138,6 +138,15 @@ public sealed partial class InteropTpm : IDisposable
         return banks;
     }
 
+    /// <summary>The TPM response code a failed tool run reports ("Esys_X(0x2C2) - ..."), for comparing two TPMs.</summary>
+    public static uint ResponseCode(ToolResult r)
+    {
+        Assert.IsFalse(r.Succeeded, r.ToString());
+        var m = Regex.Matches(r.Stderr, @"\(0x([0-9A-Fa-f]+)\)");
+        Assert.IsNotEmpty(m, $"no response code in stderr:\n{r}");
+        return uint.Parse(m[^1].Groups[1].Value, NumberStyles.HexNumber, CultureInfo.InvariantCulture);
+    }
+
     /// <summary>Asserts a failed tool run reports the given TPM response code (tpm2-tools prints it as "(0x9A2)" etc.).</summary>
     public static void AssertRc(ToolResult r, uint rc)
     {

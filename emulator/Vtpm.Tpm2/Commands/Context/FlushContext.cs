@@ -7,8 +7,7 @@ namespace Vtpm.Tpm2.Commands.Context;
 /// <summary>
 /// TPM 2.0 Part 3 §28.4 TPM2_FlushContext: removes a loaded or saved session, or a loaded transient
 /// object. The handle is a parameter, not a handle-area handle. Response codes: TPM_RC_VALUE (parameter 1:
-/// not a TPMI_DH_CONTEXT), TPM_RC_HANDLE (parameter 1: nothing loaded or saved under it — this TPM
-/// has no transient objects yet).
+/// not a TPMI_DH_CONTEXT), TPM_RC_HANDLE (parameter 1: nothing loaded or saved under it).
 /// </summary>
 public static class FlushContext
 {
@@ -29,7 +28,8 @@ public static class FlushContext
     {
         var rc = Parse(ref f, out var input);
         if (rc.IsError) return rc;
-        if (HandleKinds.TypeOf(input.FlushHandle) == TpmHt.Transient) return TpmRc.Handle.ForParameter(1);
+        if (HandleKinds.TypeOf(input.FlushHandle) == TpmHt.Transient)
+            return tpm.Objects.Flush(input.FlushHandle) ? TpmRc.Success : TpmRc.Handle.ForParameter(1);
         return tpm.Sessions.Flush(input.FlushHandle) ? TpmRc.Success : TpmRc.Handle.ForParameter(1);
     }
 }

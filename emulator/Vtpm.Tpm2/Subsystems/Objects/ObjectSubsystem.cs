@@ -5,19 +5,27 @@ using Vtpm.Wire.Tpm2;
 namespace Vtpm.Tpm2.Subsystems;
 
 /// <summary>
-/// Loaded transient objects (Part 1 §32): for now the hash and event sequence objects. Object memory
-/// has <see cref="Slots"/> slots (TPM_PT_HR_TRANSIENT_MIN, the reference's MAX_LOADED_OBJECTS = 3);
+/// Loaded transient objects (Part 1 §32): keys and data objects (<see cref="KeyObject"/>) and hash and event
+/// sequence objects. Object memory has <see cref="Slots"/> slots (TPM_PT_HR_TRANSIENT_MIN, the reference's MAX_LOADED_OBJECTS = 3);
 /// slot i has handle TRANSIENT_FIRST + i. Every Startup flushes transient objects (Part 1 §12.2).
 /// </summary>
-public sealed class ObjectSubsystem(Tpm2Engine tpm) : Subsystem(tpm)
+public sealed class ObjectSubsystem : Subsystem
 {
+    public ObjectSubsystem(Tpm2Engine tpm)
+        : base(tpm)
+    {
+        // Disabling a hierarchy or changing its seed flushes its objects (Part 1 §13.3, Part 3 §24.2, §24.4–§24.6).
+        tpm.Hierarchy.HierarchyObjectsInvalidated += FlushHierarchy;
+    }
+
     /// <summary>Object slots (MAX_LOADED_OBJECTS).</summary>
     public const int Slots = 3;
 
     /// <summary>TRANSIENT_FIRST (Part 2 §7.5).</summary>
     public const uint TransientFirst = 0x80000000;
 
-    readonly SequenceObject?[] _slots = new SequenceObject?[Slots];
+    // A slot holds a SequenceObject or a KeyObject.
+    readonly object?[] _slots = new object?[Slots];
 
     // Flushed sequence objects kept for reuse (hash contexts are costly to create); at most one per slot.
     readonly SequenceObject?[] _spare = new SequenceObject?[Slots];
@@ -63,15 +71,41 @@ public sealed class ObjectSubsystem(Tpm2Engine tpm) : Subsystem(tpm)
     public SequenceObject? GetSequence(uint handle)
     {
         uint i = handle - TransientFirst;
-        return i < Slots ? _slots[i] : null;
+        return i < Slots ? _slots[i] as SequenceObject : null;
+    }
+
+    /// <summary>The key or data object at a handle, or null if the handle is not a loaded one.</summary>
+    public KeyObject? GetKey(uint handle)
+    {
+        uint i = handle - TransientFirst;
+        return i < Slots ? _slots[i] as KeyObject : null;
+    }
+
+    /// <summary>Whether a slot is free (TPM_RC_OBJECT_MEMORY otherwise).</summary>
+    public bool HasFreeSlot => Array.IndexOf(_slots, null) >= 0;
+
+    /// <summary>Loads a key or data object; returns its handle, or null when object memory is full (TPM_RC_OBJECT_MEMORY).</summary>
+    public uint? AddKey(KeyObject key)
+    {
+        int slot = Array.IndexOf(_slots, null);
+        if (slot < 0) return null;
+        _slots[slot] = key;
+        return TransientFirst + (uint)slot;
+    }
+
+    /// <summary>Flushes every object of a hierarchy that has been disabled or whose seed changed (Part 1 §13.3).</summary>
+    public void FlushHierarchy(uint hierarchy)
+    {
+        for (int i = 0; i < Slots; i++) if (_slots[i] is KeyObject k && k.Hierarchy == hierarchy) _slots[i] = null;
     }
 
     /// <summary>Removes a loaded object (TPM2_FlushContext, completion of a sequence). False if none is loaded there.</summary>
     public bool Flush(uint handle)
     {
         uint i = handle - TransientFirst;
-        if (i >= Slots || _slots[i] is not { } s) return false;
+        if (i >= Slots || _slots[i] is not { } o) return false;
         _slots[i] = null;
+        if (o is not SequenceObject s) return true;
         int spare = Array.IndexOf(_spare, null);
         if (spare >= 0)
         {
@@ -92,6 +126,14 @@ public sealed class ObjectSubsystem(Tpm2Engine tpm) : Subsystem(tpm)
 
     public override bool TryGetEntity(uint handle, out AuthEntity entity)
     {
+        if (GetKey(handle) is { } k)
+        {
+            // USER role with userWithAuth CLEAR needs a policy session (Part 1 §19.7.3); noDA exempts the object
+            // from dictionary-attack lockout (Part 1 §19.8).
+            entity = new AuthEntity(k.Sensitive.AuthValue.ToArray(), k.Public.AuthPolicy.ToArray(), k.Public.NameAlg,
+                DaProtected: !k.Has(TpmaObject.NoDA), Name: k.Name, PolicyRequired: !k.Has(TpmaObject.UserWithAuth));
+            return true;
+        }
         var s = GetSequence(handle);
         if (s is null)
         {

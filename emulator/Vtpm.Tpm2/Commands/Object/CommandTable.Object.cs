@@ -1,0 +1,13 @@
+using Vtpm.Tpm2.Commands.Object;
+using Vtpm.Wire.Tpm2;
+
+namespace Vtpm.Tpm2.Dispatch;
+
+public static partial class CommandTable
+{
+    static partial void AddObject(List<CommandDescriptor> t)
+    {
+        t.Add(Entry<CreatePrimaryIn, CreatePrimaryOut>(CreatePrimary.Execute));
+        t.Add(Entry<ReadPublicIn, ReadPublicOut>(ReadPublic.Execute));
+    }
+}

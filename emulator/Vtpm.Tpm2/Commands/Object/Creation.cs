@@ -1,0 +1,72 @@
+using System.Buffers.Binary;
+using Vtpm.Tpm2.Crypto;
+using Vtpm.Tpm2.Dispatch;
+using Vtpm.Tpm2.Subsystems;
+using Vtpm.Wire;
+using Vtpm.Wire.Tpm2;
+
+namespace Vtpm.Tpm2.Commands.Object;
+
+/// <summary>
+/// Creation data and tickets (Part 2 §15.1 TPMS_CREATION_DATA, §10.7.3 TPMT_TK_CREATION): what TPM2_CertifyCreation
+/// later vouches for — the PCRs selected at creation and their digest, the locality, the parent — and the ticket
+/// binding that description to the object's Name.
+/// </summary>
+public static class Creation
+{
+    public static void Describe(Tpm2Engine tpm, byte locality, TpmAlgId nameAlg, in TpmlPcrSelection creationPcr, TpmAlgId parentNameAlg,
+        ReadOnlySpan<byte> parentName, ReadOnlySpan<byte> parentQualifiedName, in Tpm2bData outsideInfo,
+        ref TpmsCreationData data, ref Tpm2bDigest creationHash)
+    {
+        // The selection as the TPM saw it: only PCRs of active banks (Part 1 §17.5.3), and their values hashed in order.
+        data.PcrSelect.Count = creationPcr.Count;
+        var pcrValues = new List<byte>();
+        for (int b = 0; b < (int)creationPcr.Count; b++)
+        {
+            ref readonly var s = ref creationPcr.PcrSelections[b];
+            ref var d = ref data.PcrSelect.PcrSelections[b];
+            d.Hash = s.Hash;
+            d.SizeofSelect = s.SizeofSelect;
+            uint active = tpm.Pcr.ActiveMask(s.Hash);
+            for (int i = 0; i < s.SizeofSelect; i++)
+            {
+                for (int bit = 0; bit < 8; bit++)
+                {
+                    int pcr = 8 * i + bit;
+                    if ((s.PcrSelect[i] & (1 << bit)) == 0 || pcr >= PcrSubsystem.PcrCount || (active & (1u << pcr)) == 0) continue;
+                    d.PcrSelect[i] |= (byte)(1 << bit);
+                    pcrValues.AddRange(tpm.Pcr.Read(s.Hash, pcr));
+                }
+            }
+        }
+        data.PcrDigest = Tpm2bDigest.From(TpmHash.Hash(nameAlg, [.. pcrValues]));
+        data.Locality = locality <= 4 ? (TpmaLocality)(1 << locality) : (TpmaLocality)locality;
+        data.ParentNameAlg = parentNameAlg;
+        data.ParentName = Tpm2bName.From(parentName);
+        data.ParentQualifiedName = Tpm2bName.From(parentQualifiedName);
+        data.OutsideInfo = outsideInfo;
+
+        var buffer = new byte[TpmsCreationData.MaxSize];
+        var w = new TpmWriter(buffer);
+        data.Marshal(ref w);
+        creationHash = Tpm2bDigest.From(TpmHash.Hash(nameAlg, w.Written));
+    }
+
+    /// <summary>
+    /// TPMT_TK_CREATION: HMAC(proof(hierarchy), TPM_ST_CREATION || name || creationHash); the NULL ticket (hierarchy
+    /// TPM_RH_NULL, empty digest) for the null hierarchy, whose objects cannot be certified later.
+    /// </summary>
+    public static TpmtTkCreation Ticket(Tpm2Engine tpm, uint hierarchy, ReadOnlySpan<byte> name, ReadOnlySpan<byte> creationHash)
+    {
+        var ticket = new TpmtTkCreation { Tag = TpmSt.Creation, Hierarchy = hierarchy };
+        if (hierarchy == (uint)TpmRh.Null) return ticket;
+        var message = new byte[2 + name.Length + creationHash.Length];
+        BinaryPrimitives.WriteUInt16BigEndian(message, (ushort)TpmSt.Creation);
+        name.CopyTo(message.AsSpan(2));
+        creationHash.CopyTo(message.AsSpan(2 + name.Length));
+        Span<byte> hmac = stackalloc byte[TpmHash.MaxDigestSize];
+        int n = tpm.Hmacs.Compute(Tickets.TicketHashAlg, tpm.Hierarchy.GetProof(hierarchy), message, hmac);
+        ticket.Digest = Tpm2bDigest.From(hmac[..n]);
+        return ticket;
+    }
+}

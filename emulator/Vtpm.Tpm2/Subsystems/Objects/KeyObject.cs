@@ -1,0 +1,50 @@
+using Vtpm.Tpm2.Crypto;
+using Vtpm.Wire;
+using Vtpm.Wire.Tpm2;
+
+namespace Vtpm.Tpm2.Subsystems;
+
+/// <summary>
+/// A loaded key or data object (Part 1 §27, §32): its public and sensitive areas, its Name
+/// (nameAlg || H(TPMT_PUBLIC), Part 1 §16) and Qualified Name (nameAlg || H(parent's QN || Name), §16.6), and the
+/// hierarchy it belongs to.
+/// </summary>
+public sealed class KeyObject
+{
+    public TpmtPublic Public;
+    public TpmtSensitive Sensitive;
+
+    public KeyObject(in TpmtPublic pub, in TpmtSensitive sensitive, uint hierarchy, ReadOnlySpan<byte> parentQualifiedName)
+    {
+        Public = pub;
+        Sensitive = sensitive;
+        Hierarchy = hierarchy;
+        Name = NameOf(pub);
+        QualifiedName = QualifiedNameOf(pub.NameAlg, parentQualifiedName, Name);
+    }
+
+    /// <summary>The hierarchy whose seed the object descends from (TPM_RH_NULL for the null hierarchy).</summary>
+    public uint Hierarchy { get; }
+
+    public byte[] Name { get; }
+
+    public byte[] QualifiedName { get; }
+
+    public bool Has(TpmaObject attribute) => (Public.ObjectAttributes & attribute) == attribute;
+
+    /// <summary>Part 1 §16: nameAlg || H_nameAlg(marshalled TPMT_PUBLIC).</summary>
+    public static byte[] NameOf(in TpmtPublic pub)
+    {
+        var buffer = new byte[TpmtPublic.MaxSize];
+        var w = new TpmWriter(buffer);
+        pub.Marshal(ref w);
+        return [(byte)((ushort)pub.NameAlg >> 8), (byte)pub.NameAlg, .. TpmHash.Hash(pub.NameAlg, w.Written)];
+    }
+
+    /// <summary>Part 1 §16.6: QN = nameAlg || H_nameAlg(QN(parent) || Name); a hierarchy's QN is its handle.</summary>
+    public static byte[] QualifiedNameOf(TpmAlgId nameAlg, ReadOnlySpan<byte> parentQualifiedName, ReadOnlySpan<byte> name) =>
+        [(byte)((ushort)nameAlg >> 8), (byte)nameAlg, .. TpmHash.Hash(nameAlg, [.. parentQualifiedName, .. name])];
+
+    /// <summary>A hierarchy's Name and Qualified Name: its handle, big-endian (Part 1 §16).</summary>
+    public static byte[] HandleName(uint handle) => [(byte)(handle >> 24), (byte)(handle >> 16), (byte)(handle >> 8), (byte)handle];
+}
