@@ -35,6 +35,21 @@ public static class PrimaryKeyDerivation
         template.Marshal(ref w);
         TpmHash.Hash(nameAlg, w.Written, templateDigest);
         using var stream = new KdfStream(nameAlg, seed, Label, templateDigest[..digestSize]);
+        return Generate(stream, template, authValue, data, out outPublic, out sensitive);
+    }
+
+    /// <summary>
+    /// The key material of an object from <paramref name="stream"/>: a primary's seed-keyed stream, or for an ordinary
+    /// object (TPM2_Create) a stream keyed with fresh bytes of the TPM's DRBG.
+    /// </summary>
+    public static TpmRc Generate(KdfStream stream, in TpmtPublic template, ReadOnlySpan<byte> authValue, ReadOnlySpan<byte> data,
+        out TpmtPublic outPublic, out TpmtSensitive sensitive)
+    {
+        outPublic = template;
+        sensitive = default;
+        var nameAlg = template.NameAlg;
+        int digestSize = TpmHash.DigestSize(nameAlg);
+        if (digestSize == 0) return TpmRc.Hash;
 
         sensitive.SensitiveType = template.Type;
         sensitive.AuthValue = Tpm2bAuth.From(authValue);

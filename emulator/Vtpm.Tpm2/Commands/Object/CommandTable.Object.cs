@@ -9,5 +9,8 @@ public static partial class CommandTable
     {
         t.Add(Entry<CreatePrimaryIn, CreatePrimaryOut>(CreatePrimary.Execute));
         t.Add(Entry<ReadPublicIn, ReadPublicOut>(ReadPublic.Execute));
+        t.Add(Entry<CreateIn, CreateOut>(Create.Execute));
+        t.Add(Entry<LoadIn, LoadOut>(Load.Execute));
+        t.Add(Entry<UnsealIn, UnsealOut>(Unseal.Execute));
     }
 }
