@@ -11,7 +11,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 cd "$here"
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
 
-test_packages=(tpm2-tools swtpm swtpm-tools libtss2-tcti-mssim0 libtss2-tcti-swtpm0 libtss2-tcti-cmd0 qemu-system-x86 busybox-static cpio)
+test_packages=(openssl tpm2-tools swtpm swtpm-tools libtss2-tcti-mssim0 libtss2-tcti-swtpm0 libtss2-tcti-cmd0 qemu-system-x86 busybox-static cpio)
 
 ensure_packages() {
   local missing=()

@@ -37,6 +37,7 @@ public static partial class CommandTable
         AddCapability(entries);
         AddNv(entries);
         AddObject(entries);
+        AddSigning(entries);
         foreach (var d in entries)
         {
             uint c = (uint)d.Code;
@@ -60,6 +61,7 @@ public static partial class CommandTable
     static partial void AddCapability(List<CommandDescriptor> t);
     static partial void AddNv(List<CommandDescriptor> t);
     static partial void AddObject(List<CommandDescriptor> t);
+    static partial void AddSigning(List<CommandDescriptor> t);
 
     /// <summary>
     /// Binds a typed handler: the generated <typeparamref name="TIn"/> takes the checked handles and unmarshals
