@@ -12,5 +12,6 @@ public static partial class CommandTable
         t.Add(Entry<CreateIn, CreateOut>(Create.Execute));
         t.Add(Entry<LoadIn, LoadOut>(Load.Execute));
         t.Add(Entry<UnsealIn, UnsealOut>(Unseal.Execute));
+        t.Add(Entry<LoadExternalIn, LoadExternalOut>(LoadExternal.Execute));
     }
 }

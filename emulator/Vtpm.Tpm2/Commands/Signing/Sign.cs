@@ -9,7 +9,8 @@ namespace Vtpm.Tpm2.Commands.Signing;
 /// <summary>
 /// TPM 2.0 Part 3 §20.2 TPM2_Sign: signs a digest with a loaded signing key — RSASSA-PKCS1-v1_5, RSASSA-PSS (salt of
 /// the digest's size), ECDSA (r and s at the curve's size) or HMAC. A restricted key signs only a digest the TPM
-/// hashed itself, proven by a hash-check ticket. Response codes: TPM_RC_KEY (not a signing key, handle 1),
+/// hashed itself, proven by a hash-check ticket. Response codes: TPM_RC_KEY (not a signing key, or a public key
+/// without its private part, handle 1),
 /// TPM_RC_SIZE (digest not of the scheme's hash size, parameter 1), TPM_RC_SCHEME (parameter 2), TPM_RC_TICKET
 /// (restricted key without a valid ticket, parameter 3).
 /// </summary>
@@ -17,7 +18,7 @@ public static class Sign
 {
     public static TpmRc Execute(Tpm2Engine tpm, ref CommandFrame f, in SignIn input, ref SignOut output)
     {
-        if (tpm.Objects.GetKey(input.KeyHandle) is not { } key || !key.Has(TpmaObject.Sign)) return TpmRc.Key.ForHandle(1);
+        if (tpm.Objects.GetKey(input.KeyHandle) is not { } key || !key.Has(TpmaObject.Sign) || key.IsPublicOnly) return TpmRc.Key.ForHandle(1);
         var rc = SigningScheme.Resolve(key, input.InScheme, out var scheme, out var hash);
         if (rc.IsError) return rc.ForParameter(2);
         var digest = input.Digest.Span;

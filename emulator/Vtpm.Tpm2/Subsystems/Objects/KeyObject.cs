@@ -19,16 +19,21 @@ public sealed class KeyObject
         Public = pub;
         Sensitive = sensitive;
         Hierarchy = hierarchy;
-        Name = NameOf(pub);
-        QualifiedName = QualifiedNameOf(pub.NameAlg, parentQualifiedName, Name);
+        // Part 1 §16: an object whose nameAlg is TPM_ALG_NULL is named by its handle.
+        Name = pub.NameAlg == TpmAlgId.Null ? [] : NameOf(pub);
+        QualifiedName = pub.NameAlg == TpmAlgId.Null ? [] : QualifiedNameOf(pub.NameAlg, parentQualifiedName, Name);
     }
 
     /// <summary>The hierarchy whose seed the object descends from (TPM_RH_NULL for the null hierarchy).</summary>
     public uint Hierarchy { get; }
 
-    public byte[] Name { get; }
+    /// <summary>The Name; for an object without a nameAlg (TPM2_LoadExternal of a bare public key) its handle, set when loaded.</summary>
+    public byte[] Name { get; internal set; }
 
     public byte[] QualifiedName { get; }
+
+    /// <summary>A public area without its sensitive area (TPM2_LoadExternal of a public key): it verifies, never signs.</summary>
+    public bool IsPublicOnly { get; init; }
 
     public bool Has(TpmaObject attribute) => (Public.ObjectAttributes & attribute) == attribute;
 
