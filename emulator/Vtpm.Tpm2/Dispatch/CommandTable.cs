@@ -38,6 +38,7 @@ public static partial class CommandTable
         AddNv(entries);
         AddObject(entries);
         AddSigning(entries);
+        AddSymmetric(entries);
         foreach (var d in entries)
         {
             uint c = (uint)d.Code;
@@ -62,6 +63,7 @@ public static partial class CommandTable
     static partial void AddNv(List<CommandDescriptor> t);
     static partial void AddObject(List<CommandDescriptor> t);
     static partial void AddSigning(List<CommandDescriptor> t);
+    static partial void AddSymmetric(List<CommandDescriptor> t);
 
     /// <summary>
     /// Binds a typed handler: the generated <typeparamref name="TIn"/> takes the checked handles and unmarshals

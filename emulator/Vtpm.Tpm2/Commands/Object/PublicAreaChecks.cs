@@ -83,8 +83,9 @@ public static class PublicAreaChecks
             }
             case TpmAlgId.Symcipher:
             {
-                if (sign) return TpmRc.Attributes;
-                if (!decrypt) return TpmRc.Attributes;
+                // For a symmetric key "sign" means encrypt (Part 2 §8.3.3.1.8); a restricted one only protects children.
+                if (restricted && sign) return TpmRc.Attributes;
+                if (!sign && !decrypt) return TpmRc.Attributes;
                 return SensitiveOrigin(Has(TpmaObject.SensitiveDataOrigin), sensitiveDataSize);
             }
             default:
