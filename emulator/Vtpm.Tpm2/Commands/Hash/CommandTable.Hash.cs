@@ -11,6 +11,6 @@ public static partial class CommandTable
         t.Add(Entry(TpmCc.HashSequenceStart, HashSequenceStart.Execute));
         t.Add(Entry(TpmCc.SequenceUpdate, SequenceUpdate.Execute));
         t.Add(Entry(TpmCc.SequenceComplete, SequenceComplete.Execute));
-        t.Add(Entry(TpmCc.EventSequenceComplete, EventSequenceComplete.Execute));
+        t.Add(Entry<EventSequenceCompleteIn, EventSequenceCompleteOut>(EventSequenceComplete.Execute));
     }
 }
