@@ -319,6 +319,26 @@ public static class DiffSequences
             DiffStep.Of("PCR_SetAuthValue PCR 0 (no auth group)", Cmd.Of(TpmCc.PcrSetAuthValue).Handle(0u).Password().B2("pcrpw"), 0x84),
             DiffStep.Of("PCR_SetAuthPolicy PCR 0 (no policy group)", Cmd.Of(TpmCc.PcrSetAuthPolicy).Handle(TpmRh.Platform).Password().B2(new byte[32]).U16((ushort)TpmAlgId.Sha256).U32(0), 0x3C4),
         ]),
+        new("TrailingParameterBytes", "Parameters are unmarshalled and checked, then bytes left over are TPM_RC_SIZE before the command acts (Part 3 §5.2; the reference's command dispatch)",
+        [
+            StartupClear,
+            // A bad value is the unmarshal's answer (the reference's TPM_CLOCK_ADJUST_Unmarshal), ahead of the leftover bytes.
+            DiffStep.Of("ClockRateAdjust 9, one byte more", WithTrailing(Cmd.Of(TpmCc.ClockRateAdjust).Handle(TpmRh.Owner).Password().U8(9), 0), 0x1C4),
+            DiffStep.Of("HierarchyControl of TPM_RH_NULL, one byte more", WithTrailing(Cmd.Of(TpmCc.HierarchyControl).Handle(TpmRh.Platform).Password().U32((uint)TpmRh.Null).U8(0), 0), 0x1C4),
+            DiffStep.Of("Hash with TPM_ALG_NULL, one byte more", WithTrailing(Hash([1], TpmAlgId.Null, TpmRh.Null), 0), 0x2C3),
+            // The command's own checks come after: the leftover bytes are answered first, and nothing changes.
+            DiffStep.Of("ClockSet forwards", Cmd.Of(TpmCc.ClockSet).Handle(TpmRh.Owner).Password().U64(100_000_000), 0),
+            DiffStep.Of("ClockSet backwards, one byte more", WithTrailing(Cmd.Of(TpmCc.ClockSet).Handle(TpmRh.Owner).Password().U64(1), 0), 0x95),
+            DiffStep.Of("SetPrimaryPolicy of a wrong size, one byte more", WithTrailing(Cmd.Of(TpmCc.SetPrimaryPolicy).Handle(TpmRh.Owner).Password().B2(new byte[20]).U16((ushort)TpmAlgId.Sha256), 0), 0x95),
+            DiffStep.Of("PCR_Extend of PCR 16, one byte more", WithTrailing(PcrExtend(16, TpmAlgId.Sha256, SHA256.HashData("x"u8)), 0), 0x95),
+            DiffStep.Of("PCR 16 is not extended", PcrRead(TpmAlgId.Sha256, 16), 0, Match.From, 14),
+            DiffStep.Of("owner auth := 'own', one byte more", WithTrailing(Cmd.Of(TpmCc.HierarchyChangeAuth).Handle(TpmRh.Owner).Password().B2("own"), 0), 0x95),
+            DiffStep.Of("the empty owner auth still works", Cmd.Of(TpmCc.ClockSet).Handle(TpmRh.Owner).Password().U64(200_000_000), 0),
+            DiffStep.Of("ClearControl(platform, YES), one byte more", WithTrailing(Cmd.Of(TpmCc.ClearControl).Handle(TpmRh.Platform).Password().U8(1), 0), 0x95),
+            DiffStep.Of("Clear, one byte more", WithTrailing(Cmd.Of(TpmCc.Clear).Handle(TpmRh.Lockout).Password(), 0), 0x95),
+            DiffStep.Of("Clock was not cleared (and disableClear not set)", Cmd.Of(TpmCc.ClockSet).Handle(TpmRh.Owner).Password().U64(150_000_000), 0x1C4),
+            DiffStep.Of("Clear", Cmd.Of(TpmCc.Clear).Handle(TpmRh.Lockout).Password(), 0),
+        ]),
         new("Sessions", "StartAuthSession (unbound, unsalted HMAC) and FlushContext (Part 3 §11.1, §28.4)",
         [
             StartupClear,

@@ -1,33 +1,19 @@
 using Vtpm.Tpm2.Dispatch;
 using Vtpm.Wire;
+using Vtpm.Wire.Tpm2;
 
 namespace Vtpm.Tpm2.Commands.Clock;
 
 /// <summary>
 /// TPM 2.0 Part 3 §29.3 TPM2_ClockRateAdjust: makes Clock run slower or faster in coarse, medium or
-/// fine steps (TPM_CLOCK_ADJUST, Part 2 §6.8: -3..3). Response codes: TPM_RC_VALUE (rateAdjust
-/// outside TPM_CLOCK_ADJUST, parameter 1).
+/// fine steps (TPM_CLOCK_ADJUST, Part 2 §6.7: -3..3). Response codes: TPM_RC_VALUE (rateAdjust
+/// outside TPM_CLOCK_ADJUST, parameter 1) is the generated unmarshal's (TPMI_CLOCK_ADJUST in the catalog).
 /// </summary>
 public static class ClockRateAdjust
 {
-    public readonly record struct In(sbyte RateAdjust);
-
-    public static TpmRc Parse(ref CommandFrame f, out In input)
+    public static TpmRc Execute(Tpm2Engine tpm, ref CommandFrame f, in ClockRateAdjustIn input, ref ClockRateAdjustOut output)
     {
-        input = default;
-        var rc = f.ReadUInt8(out byte b);
-        if (rc.IsError) return rc;
-        sbyte v = (sbyte)b;
-        if (v is < -3 or > 3) return TpmRc.Value.ForParameter(1);
-        input = new In(v);
-        return TpmRc.Success;
-    }
-
-    public static TpmRc Execute(Tpm2Engine tpm, ref CommandFrame f)
-    {
-        var rc = Parse(ref f, out var input);
-        if (rc.IsError) return rc;
-        tpm.Clock.AdjustRate(input.RateAdjust);
+        tpm.Clock.AdjustRate((sbyte)input.RateAdjust);
         return TpmRc.Success;
     }
 }

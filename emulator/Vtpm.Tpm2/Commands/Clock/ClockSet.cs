@@ -1,5 +1,6 @@
 using Vtpm.Tpm2.Dispatch;
 using Vtpm.Wire;
+using Vtpm.Wire.Tpm2;
 
 namespace Vtpm.Tpm2.Commands.Clock;
 
@@ -14,19 +15,8 @@ public static class ClockSet
     /// <summary>The largest settable Clock (Part 3 §29.2: 0xFFFF000000000000).</summary>
     public const ulong MaxClock = 0xFFFF_0000_0000_0000UL;
 
-    public readonly record struct In(ulong NewTime);
-
-    public static TpmRc Parse(ref CommandFrame f, out In input)
+    public static TpmRc Execute(Tpm2Engine tpm, ref CommandFrame f, in ClockSetIn input, ref ClockSetOut output)
     {
-        var rc = f.ReadUInt64(out ulong newTime);
-        input = new In(newTime);
-        return rc;
-    }
-
-    public static TpmRc Execute(Tpm2Engine tpm, ref CommandFrame f)
-    {
-        var rc = Parse(ref f, out var input);
-        if (rc.IsError) return rc;
         if (input.NewTime > MaxClock || input.NewTime < tpm.Clock.Clock) return TpmRc.Value.ForParameter(1);
         tpm.Clock.Set(input.NewTime);
         return TpmRc.Success;

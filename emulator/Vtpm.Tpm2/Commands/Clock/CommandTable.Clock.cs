@@ -7,8 +7,8 @@ public static partial class CommandTable
 {
     static partial void AddClock(List<CommandDescriptor> t)
     {
-        t.Add(Entry(TpmCc.ReadClock, ReadClock.Execute));
-        t.Add(Entry(TpmCc.ClockSet, ClockSet.Execute));
-        t.Add(Entry(TpmCc.ClockRateAdjust, ClockRateAdjust.Execute));
+        t.Add(Entry<ReadClockIn, ReadClockOut>(ReadClock.Execute));
+        t.Add(Entry<ClockSetIn, ClockSetOut>(ClockSet.Execute));
+        t.Add(Entry<ClockRateAdjustIn, ClockRateAdjustOut>(ClockRateAdjust.Execute));
     }
 }

@@ -7,7 +7,7 @@ public static partial class CommandTable
 {
     static partial void AddDictionaryAttack(List<CommandDescriptor> t)
     {
-        t.Add(Entry(TpmCc.DictionaryAttackLockReset, DictionaryAttackLockReset.Execute));
-        t.Add(Entry(TpmCc.DictionaryAttackParameters, DictionaryAttackParameters.Execute));
+        t.Add(Entry<DictionaryAttackLockResetIn, DictionaryAttackLockResetOut>(DictionaryAttackLockReset.Execute));
+        t.Add(Entry<DictionaryAttackParametersIn, DictionaryAttackParametersOut>(DictionaryAttackParameters.Execute));
     }
 }

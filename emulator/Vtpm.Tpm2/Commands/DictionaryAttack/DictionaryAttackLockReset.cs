@@ -1,5 +1,6 @@
 using Vtpm.Tpm2.Dispatch;
 using Vtpm.Wire;
+using Vtpm.Wire.Tpm2;
 
 namespace Vtpm.Tpm2.Commands.DictionaryAttack;
 
@@ -10,7 +11,7 @@ namespace Vtpm.Tpm2.Commands.DictionaryAttack;
 /// </summary>
 public static class DictionaryAttackLockReset
 {
-    public static TpmRc Execute(Tpm2Engine tpm, ref CommandFrame f)
+    public static TpmRc Execute(Tpm2Engine tpm, ref CommandFrame f, in DictionaryAttackLockResetIn input, ref DictionaryAttackLockResetOut output)
     {
         tpm.DictionaryAttack.LockReset();
         return TpmRc.Success;

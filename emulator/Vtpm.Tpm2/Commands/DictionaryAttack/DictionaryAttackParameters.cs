@@ -1,5 +1,6 @@
 using Vtpm.Tpm2.Dispatch;
 using Vtpm.Wire;
+using Vtpm.Wire.Tpm2;
 
 namespace Vtpm.Tpm2.Commands.DictionaryAttack;
 
@@ -10,25 +11,8 @@ namespace Vtpm.Tpm2.Commands.DictionaryAttack;
 /// </summary>
 public static class DictionaryAttackParameters
 {
-    public readonly record struct In(uint NewMaxTries, uint NewRecoveryTime, uint LockoutRecovery);
-
-    public static TpmRc Parse(ref CommandFrame f, out In input)
+    public static TpmRc Execute(Tpm2Engine tpm, ref CommandFrame f, in DictionaryAttackParametersIn input, ref DictionaryAttackParametersOut output)
     {
-        input = default;
-        var rc = f.ReadUInt32(out uint maxTries);
-        if (rc.IsError) return rc;
-        rc = f.ReadUInt32(out uint recovery);
-        if (rc.IsError) return rc;
-        rc = f.ReadUInt32(out uint lockoutRecovery);
-        if (rc.IsError) return rc;
-        input = new In(maxTries, recovery, lockoutRecovery);
-        return TpmRc.Success;
-    }
-
-    public static TpmRc Execute(Tpm2Engine tpm, ref CommandFrame f)
-    {
-        var rc = Parse(ref f, out var input);
-        if (rc.IsError) return rc;
         tpm.DictionaryAttack.SetParameters(input.NewMaxTries, input.NewRecoveryTime, input.LockoutRecovery);
         return TpmRc.Success;
     }

@@ -7,10 +7,10 @@ public static partial class CommandTable
 {
     static partial void AddHash(List<CommandDescriptor> t)
     {
-        t.Add(Entry(TpmCc.Hash, Hash.Execute));
-        t.Add(Entry(TpmCc.HashSequenceStart, HashSequenceStart.Execute));
-        t.Add(Entry(TpmCc.SequenceUpdate, SequenceUpdate.Execute));
-        t.Add(Entry(TpmCc.SequenceComplete, SequenceComplete.Execute));
-        t.Add(Entry(TpmCc.EventSequenceComplete, EventSequenceComplete.Execute));
+        t.Add(Entry<HashIn, HashOut>(Hash.Execute));
+        t.Add(Entry<HashSequenceStartIn, HashSequenceStartOut>(HashSequenceStart.Execute));
+        t.Add(Entry<SequenceUpdateIn, SequenceUpdateOut>(SequenceUpdate.Execute));
+        t.Add(Entry<SequenceCompleteIn, SequenceCompleteOut>(SequenceComplete.Execute));
+        t.Add(Entry<EventSequenceCompleteIn, EventSequenceCompleteOut>(EventSequenceComplete.Execute));
     }
 }

@@ -1,5 +1,6 @@
 using Vtpm.Tpm2.Dispatch;
 using Vtpm.Wire;
+using Vtpm.Wire.Tpm2;
 
 namespace Vtpm.Tpm2.Commands.Hierarchy;
 
@@ -10,7 +11,7 @@ namespace Vtpm.Tpm2.Commands.Hierarchy;
 /// </summary>
 public static class ChangeEps
 {
-    public static TpmRc Execute(Tpm2Engine tpm, ref CommandFrame f)
+    public static TpmRc Execute(Tpm2Engine tpm, ref CommandFrame f, in ChangeEPSIn input, ref ChangeEPSOut output)
     {
         tpm.Hierarchy.ChangeEps();
         return TpmRc.Success;

@@ -1,5 +1,6 @@
 using Vtpm.Tpm2.Dispatch;
 using Vtpm.Wire;
+using Vtpm.Wire.Tpm2;
 
 namespace Vtpm.Tpm2.Commands.Hierarchy;
 
@@ -12,7 +13,7 @@ namespace Vtpm.Tpm2.Commands.Hierarchy;
 /// </summary>
 public static class Clear
 {
-    public static TpmRc Execute(Tpm2Engine tpm, ref CommandFrame f)
+    public static TpmRc Execute(Tpm2Engine tpm, ref CommandFrame f, in ClearIn input, ref ClearOut output)
     {
         if (tpm.Hierarchy.DisableClear) return TpmRc.Disabled;
         tpm.Nv.OnClear();

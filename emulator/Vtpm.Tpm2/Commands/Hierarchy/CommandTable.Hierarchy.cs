@@ -7,12 +7,12 @@ public static partial class CommandTable
 {
     static partial void AddHierarchy(List<CommandDescriptor> t)
     {
-        t.Add(Entry(TpmCc.HierarchyControl, HierarchyControl.Execute));
-        t.Add(Entry(TpmCc.HierarchyChangeAuth, HierarchyChangeAuth.Execute));
-        t.Add(Entry(TpmCc.SetPrimaryPolicy, SetPrimaryPolicy.Execute));
-        t.Add(Entry(TpmCc.Clear, Clear.Execute));
-        t.Add(Entry(TpmCc.ClearControl, ClearControl.Execute));
-        t.Add(Entry(TpmCc.ChangePPS, ChangePps.Execute));
-        t.Add(Entry(TpmCc.ChangeEPS, ChangeEps.Execute));
+        t.Add(Entry<HierarchyControlIn, HierarchyControlOut>(HierarchyControl.Execute));
+        t.Add(Entry<HierarchyChangeAuthIn, HierarchyChangeAuthOut>(HierarchyChangeAuth.Execute));
+        t.Add(Entry<SetPrimaryPolicyIn, SetPrimaryPolicyOut>(SetPrimaryPolicy.Execute));
+        t.Add(Entry<ClearIn, ClearOut>(Clear.Execute));
+        t.Add(Entry<ClearControlIn, ClearControlOut>(ClearControl.Execute));
+        t.Add(Entry<ChangePPSIn, ChangePPSOut>(ChangePps.Execute));
+        t.Add(Entry<ChangeEPSIn, ChangeEPSOut>(ChangeEps.Execute));
     }
 }

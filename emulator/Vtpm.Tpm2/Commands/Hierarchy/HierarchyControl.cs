@@ -9,31 +9,14 @@ namespace Vtpm.Tpm2.Commands.Hierarchy;
 /// phEnable, phEnableNV). Only platformAuth may touch phEnable/phEnableNV; ownerAuth may change
 /// shEnable and endorsementAuth ehEnable — which in practice means clearing it, since a disabled
 /// hierarchy's handle is refused (TPM_RC_HIERARCHY) before this runs; setting it again is a no-op
-/// success, as swtpm answers. Response codes: TPM_RC_VALUE (enable not a
-/// TPMI_RH_ENABLES, parameter 1; state not YES/NO, parameter 2), TPM_RC_AUTH_TYPE (authHandle may
-/// not change that enable in that direction).
+/// success, as swtpm answers. Response codes: TPM_RC_AUTH_TYPE (authHandle may not change that enable
+/// in that direction); TPM_RC_VALUE for enable (TPMI_RH_ENABLES, parameter 1) and state (TPMI_YES_NO,
+/// parameter 2) is the generated unmarshal's.
 /// </summary>
 public static class HierarchyControl
 {
-    public readonly record struct In(uint AuthHandle, uint Enable, bool State);
-
-    public static TpmRc Parse(ref CommandFrame f, out In input)
+    public static TpmRc Execute(Tpm2Engine tpm, ref CommandFrame f, in HierarchyControlIn input, ref HierarchyControlOut output)
     {
-        input = default;
-        var rc = f.ReadUInt32(out uint enable);
-        if (rc.IsError) return rc;
-        if (enable is not ((uint)TpmRh.Owner or (uint)TpmRh.Endorsement or (uint)TpmRh.Platform or (uint)TpmRh.PlatformNv))
-            return TpmRc.Value.ForParameter(1);
-        rc = f.ReadYesNo(out bool state);
-        if (rc.IsError) return rc;
-        input = new In(f.Handles[0], enable, state);
-        return TpmRc.Success;
-    }
-
-    public static TpmRc Execute(Tpm2Engine tpm, ref CommandFrame f)
-    {
-        var rc = Parse(ref f, out var input);
-        if (rc.IsError) return rc;
         bool platform = input.AuthHandle == (uint)TpmRh.Platform;
         switch (input.Enable)
         {
@@ -48,7 +31,7 @@ public static class HierarchyControl
                 if (!platform && input.AuthHandle != (uint)TpmRh.Endorsement) return TpmRc.AuthType;
                 break;
         }
-        tpm.Hierarchy.SetEnable(input.Enable, input.State);
+        tpm.Hierarchy.SetEnable(input.Enable, input.State != 0);
         return TpmRc.Success;
     }
 }

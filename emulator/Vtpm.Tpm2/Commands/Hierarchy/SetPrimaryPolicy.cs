@@ -8,32 +8,17 @@ namespace Vtpm.Tpm2.Commands.Hierarchy;
 /// <summary>
 /// TPM 2.0 Part 3 §24.3 TPM2_SetPrimaryPolicy: sets the authPolicy (and its hash algorithm) of the
 /// owner, endorsement, platform or lockout hierarchy. Response codes: TPM_RC_SIZE (authPolicy is not
-/// the size of a hashAlg digest, parameter 1), TPM_RC_HASH (hashAlg neither an implemented hash nor
-/// TPM_ALG_NULL, parameter 2).
+/// the size of a hashAlg digest, parameter 1); TPM_RC_SIZE for an authPolicy larger than any digest
+/// (parameter 1) and TPM_RC_HASH (hashAlg neither an implemented hash nor TPM_ALG_NULL: TPMI_ALG_HASH+,
+/// parameter 2) are the generated unmarshal's.
 /// </summary>
 public static class SetPrimaryPolicy
 {
-    public readonly record struct In(uint AuthHandle, byte[] AuthPolicy, TpmAlgId HashAlg);
-
-    public static TpmRc Parse(ref CommandFrame f, out In input)
+    public static TpmRc Execute(Tpm2Engine tpm, ref CommandFrame f, in SetPrimaryPolicyIn input, ref SetPrimaryPolicyOut output)
     {
-        input = default;
-        var rc = f.ReadSized16(out var policy, TpmHash.MaxDigestSize);
-        if (rc.IsError) return rc;
-        var policyBytes = policy.ToArray();
-        rc = f.ReadUInt16(out ushort alg);
-        if (rc.IsError) return rc;
-        if (alg != (ushort)TpmAlgId.Null && !TpmHash.IsImplemented((TpmAlgId)alg)) return TpmRc.Hash.ForParameter(2);
-        input = new In(f.Handles[0], policyBytes, (TpmAlgId)alg);
-        return TpmRc.Success;
-    }
-
-    public static TpmRc Execute(Tpm2Engine tpm, ref CommandFrame f)
-    {
-        var rc = Parse(ref f, out var input);
-        if (rc.IsError) return rc;
-        if (input.AuthPolicy.Length != TpmHash.DigestSize(input.HashAlg)) return TpmRc.Size.ForParameter(1);
-        tpm.Hierarchy.SetPolicy(input.AuthHandle, input.AuthPolicy, input.HashAlg);
+        // Part 3 §24.3.1: authPolicy is a digest of hashAlg (empty with TPM_ALG_NULL).
+        if (input.AuthPolicy.Size != TpmHash.DigestSize(input.HashAlg)) return TpmRc.Size.ForParameter(1);
+        tpm.Hierarchy.SetPolicy(input.AuthHandle, input.AuthPolicy.ToArray(), input.HashAlg);
         return TpmRc.Success;
     }
 }

@@ -7,12 +7,12 @@ public static partial class CommandTable
 {
     static partial void AddPcr(List<CommandDescriptor> t)
     {
-        t.Add(Entry(TpmCc.PcrExtend, PcrExtend.Execute));
-        t.Add(Entry(TpmCc.PcrEvent, PcrEvent.Execute));
-        t.Add(Entry(TpmCc.PcrRead, PcrRead.Execute));
-        t.Add(Entry(TpmCc.PcrAllocate, PcrAllocate.Execute));
-        t.Add(Entry(TpmCc.PcrSetAuthPolicy, PcrSetAuthPolicy.Execute));
-        t.Add(Entry(TpmCc.PcrSetAuthValue, PcrSetAuthValue.Execute));
-        t.Add(Entry(TpmCc.PcrReset, PcrReset.Execute));
+        t.Add(Entry<PcrExtendIn, PcrExtendOut>(PcrExtend.Execute));
+        t.Add(Entry<PcrEventIn, PcrEventOut>(PcrEvent.Execute));
+        t.Add(Entry<PcrReadIn, PcrReadOut>(PcrRead.Execute));
+        t.Add(Entry<PcrAllocateIn, PcrAllocateOut>(PcrAllocate.Execute));
+        t.Add(Entry<PcrSetAuthPolicyIn, PcrSetAuthPolicyOut>(PcrSetAuthPolicy.Execute));
+        t.Add(Entry<PcrSetAuthValueIn, PcrSetAuthValueOut>(PcrSetAuthValue.Execute));
+        t.Add(Entry<PcrResetIn, PcrResetOut>(PcrReset.Execute));
     }
 }

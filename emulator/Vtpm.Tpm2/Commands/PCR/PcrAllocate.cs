@@ -1,6 +1,7 @@
 using Vtpm.Tpm2.Dispatch;
 using Vtpm.Tpm2.Subsystems;
 using Vtpm.Wire;
+using Vtpm.Wire.Tpm2;
 
 namespace Vtpm.Tpm2.Commands.PCR;
 
@@ -10,36 +11,29 @@ namespace Vtpm.Tpm2.Commands.PCR;
 /// Returns allocationSuccess, maxPCR, sizeNeeded, sizeAvailable. As in libtpms (swtpm), a bank listed
 /// twice takes its last entry and no PCR is required to stay allocated; allocationSuccess is NO only if
 /// the PCR memory could not hold the allocation (never here: every bank has room for 24 PCRs).
-/// Response codes: TPM_RC_HASH / TPM_RC_VALUE / TPM_RC_SIZE (parameter 1: selection syntax).
+/// Response codes: TPM_RC_HASH / TPM_RC_VALUE / TPM_RC_SIZE (parameter 1: selection syntax, from the
+/// generated TPML_PCR_SELECTION unmarshal).
 /// </summary>
 public static class PcrAllocate
 {
-    public readonly record struct In(TpmsPcrSelection[] PcrAllocation);
-
-    public static TpmRc Parse(ref CommandFrame f, out In input)
+    public static TpmRc Execute(Tpm2Engine tpm, ref CommandFrame f, in PcrAllocateIn input, ref PcrAllocateOut output)
     {
-        var rc = f.ReadStructure<TpmsPcrSelection[]>(PcrSupport.ReadPcrSelectionList, out var sel);
-        input = new In(sel);
-        return rc;
-    }
-
-    public static TpmRc Execute(Tpm2Engine tpm, ref CommandFrame f)
-    {
-        var rc = Parse(ref f, out var input);
-        if (rc.IsError) return rc;
-        Span<uint> masks = stackalloc uint[4];
-        for (int b = 0; b < 4; b++) masks[b] = tpm.Pcr.AllocatedMask(PcrSubsystem.Banks[b]);
-        foreach (var s in input.PcrAllocation)
-            masks[PcrSubsystem.BankIndex(s.Hash)] = s.PcrSelect & ((1u << PcrSubsystem.PcrCount) - 1);
+        Span<uint> masks = stackalloc uint[PcrSubsystem.Banks.Count];
+        for (int b = 0; b < masks.Length; b++) masks[b] = tpm.Pcr.AllocatedMask(PcrSubsystem.Banks[b]);
+        for (int i = 0; i < (int)input.PcrAllocation.Count; i++)
+        {
+            ref readonly var s = ref input.PcrAllocation.PcrSelections[i];
+            masks[PcrSubsystem.BankIndex(s.Hash)] = PcrSupport.Mask(in s) & ((1u << PcrSubsystem.PcrCount) - 1);
+        }
 
         uint sizeNeeded = PcrSubsystem.SizeNeeded(masks);
         uint sizeAvailable = PcrSubsystem.SizeAvailable;
         bool success = sizeNeeded <= sizeAvailable;
         if (success) tpm.Pcr.SetAllocation(masks);
-        f.Response.WriteUInt8(success ? (byte)1 : (byte)0);
-        f.Response.WriteUInt32(PcrSubsystem.PcrCount);
-        f.Response.WriteUInt32(sizeNeeded);
-        f.Response.WriteUInt32(sizeAvailable);
+        output.AllocationSuccess = success ? (byte)1 : (byte)0;
+        output.MaxPCR = PcrSubsystem.PcrCount;
+        output.SizeNeeded = sizeNeeded;
+        output.SizeAvailable = sizeAvailable;
         return TpmRc.Success;
     }
 }

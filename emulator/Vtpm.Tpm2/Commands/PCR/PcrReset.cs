@@ -1,6 +1,7 @@
 using Vtpm.Tpm2.Dispatch;
 using Vtpm.Tpm2.Subsystems;
 using Vtpm.Wire;
+using Vtpm.Wire.Tpm2;
 
 namespace Vtpm.Tpm2.Commands.PCR;
 
@@ -11,17 +12,8 @@ namespace Vtpm.Tpm2.Commands.PCR;
 /// </summary>
 public static class PcrReset
 {
-    public readonly record struct In(uint PcrHandle);
-
-    public static TpmRc Parse(ref CommandFrame f, out In input)
+    public static TpmRc Execute(Tpm2Engine tpm, ref CommandFrame f, in PcrResetIn input, ref PcrResetOut output)
     {
-        input = new In(f.Handles[0]);
-        return TpmRc.Success;
-    }
-
-    public static TpmRc Execute(Tpm2Engine tpm, ref CommandFrame f)
-    {
-        Parse(ref f, out var input);
         if (!PcrSubsystem.IsResetAllowed((int)input.PcrHandle, f.Locality)) return TpmRc.Locality;
         tpm.Pcr.ResetPcr((int)input.PcrHandle);
         return TpmRc.Success;

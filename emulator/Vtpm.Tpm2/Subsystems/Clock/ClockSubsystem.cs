@@ -1,6 +1,5 @@
 using Vtpm.Tpm2.Dispatch;
 using Vtpm.Tpm2.State;
-using Vtpm.Wire;
 using Vtpm.Wire.Tpm2;
 
 namespace Vtpm.Tpm2.Subsystems;
@@ -149,19 +148,15 @@ public sealed class ClockSubsystem(Tpm2Engine tpm) : Subsystem(tpm)
         Tpm.MarkPermanentDirty();
     }
 
-    /// <summary>Writes TPMS_CLOCK_INFO (Part 2 §10.11.1).</summary>
-    public void WriteClockInfo(ref TpmWriter w)
+    /// <summary>TPMS_CLOCK_INFO (Part 2 §10.11.1): Clock, resetCount, restartCount, safe.</summary>
+    public TpmsClockInfo ClockInfo => new()
     {
-        w.WriteUInt64(Clock);
-        w.WriteUInt32(ResetCount);
-        w.WriteUInt32(RestartCount);
-        w.WriteUInt8(Safe ? (byte)1 : (byte)0);
-    }
+        Clock = Clock,
+        ResetCount = ResetCount,
+        RestartCount = RestartCount,
+        Safe = Safe ? (byte)1 : (byte)0,
+    };
 
-    /// <summary>Writes TPMS_TIME_INFO (Part 2 §10.11.6).</summary>
-    public void WriteTimeInfo(ref TpmWriter w)
-    {
-        w.WriteUInt64(Time);
-        WriteClockInfo(ref w);
-    }
+    /// <summary>TPMS_TIME_INFO (Part 2 §10.11.6): Time and <see cref="ClockInfo"/>.</summary>
+    public TpmsTimeInfo TimeInfo => new() { Time = Time, ClockInfo = ClockInfo };
 }

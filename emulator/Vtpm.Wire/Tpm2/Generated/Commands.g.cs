@@ -1132,7 +1132,7 @@ public partial struct ClockRateAdjustIn : ICommandIn
 
     /// <summary>Handle auth (TPMI_RH_PROVISION, authorized: USER).</summary>
     public uint Auth;
-    /// <summary>Parameter rateAdjust (TPM_CLOCK_ADJUST).</summary>
+    /// <summary>Parameter rateAdjust (TPMI_CLOCK_ADJUST).</summary>
     public TpmClockAdjust RateAdjust;
 
     /// <summary>The handle area in order.</summary>
@@ -1152,6 +1152,8 @@ public partial struct ClockRateAdjustIn : ICommandIn
     {
         if (!r.TryReadUInt8(out byte t0)) return (TpmRc.Insufficient).ForParameter(1);
         RateAdjust = (TpmClockAdjust)t0;
+        var rc1 = TpmiClockAdjust.Check(RateAdjust, false);
+        if (rc1.IsError) return (rc1).ForParameter(1);
         return TpmRc.Success;
     }
 
