@@ -39,6 +39,7 @@ public static partial class CommandTable
         AddObject(entries);
         AddSigning(entries);
         AddSymmetric(entries);
+        AddAsymmetric(entries);
         foreach (var d in entries)
         {
             uint c = (uint)d.Code;
@@ -64,6 +65,7 @@ public static partial class CommandTable
     static partial void AddObject(List<CommandDescriptor> t);
     static partial void AddSigning(List<CommandDescriptor> t);
     static partial void AddSymmetric(List<CommandDescriptor> t);
+    static partial void AddAsymmetric(List<CommandDescriptor> t);
 
     /// <summary>
     /// Binds a typed handler: the generated <typeparamref name="TIn"/> takes the checked handles and unmarshals
