@@ -194,6 +194,22 @@ public static class DiffSequences
             DiffStep.Of("undefine", Cmd.Of(TpmCc.NvUndefineSpace).Handle(TpmRh.Owner).Handle(Index).Password(), 0),
             DiffStep.Of("NV_ReadPublic of the undefined index", NvReadPublic(Index), 0x18B),
         ]),
+        new("NvDefineSpaceDataSize", "TPMS_NV_PUBLIC.dataSize above MAX_NV_INDEX_SIZE is refused by its unmarshal (Part 2 §13.5: TPM_RC_SIZE, parameter 2), before NV_DefineSpace checks auth, attributes or the hierarchy (Part 3 §31.3)",
+        [
+            StartupClear,
+            DiffStep.Of("4096 bytes, auth longer than the nameAlg digest", DefineNv(Index, OwnerRwAuthRw, 4096, new string('a', 40)), 0x2D5),
+            DiffStep.Of("MAX_NV_INDEX_SIZE + 1, auth longer than the nameAlg digest", DefineNv(Index, OwnerRwAuthRw, 2049, new string('a', 40)), 0x2D5),
+            DiffStep.Of("MAX_NV_INDEX_SIZE, auth longer than the nameAlg digest", DefineNv(Index, OwnerRwAuthRw, 2048, new string('a', 40)), 0x1D5),
+            DiffStep.Of("4096 bytes, WRITELOCKED", DefineNv(Index, OwnerRwAuthRw | 0x800, 4096), 0x2D5),
+            DiffStep.Of("4096 bytes, PLATFORMCREATE by the owner", DefineNv(Index, OwnerRwAuthRw | 0x40000000, 4096), 0x2D5),
+            DiffStep.Of("4096 bytes, TPM_NT 3", DefineNv(Index, OwnerRwAuthRw | 0x30, 4096), 0x2D5),
+            DiffStep.Of("the index is not defined", NvReadPublic(Index), 0x18B),
+            DiffStep.Of("disable phEnableNV", Cmd.Of(TpmCc.HierarchyControl).Handle(TpmRh.Platform).Password().U32((uint)TpmRh.PlatformNv).U8(0), 0),
+            DiffStep.Of("platform index of 4096 bytes with phEnableNV clear", Cmd.Of(TpmCc.NvDefineSpace).Handle(TpmRh.Platform).Password().B2("")
+                .U16(14).U32(0x01C00010).U16((ushort)TpmAlgId.Sha256).U32(0x40010001).U16(0).U16(4096), 0x2D5),
+            DiffStep.Of("platform index of 8 bytes with phEnableNV clear", Cmd.Of(TpmCc.NvDefineSpace).Handle(TpmRh.Platform).Password().B2("")
+                .U16(14).U32(0x01C00010).U16((ushort)TpmAlgId.Sha256).U32(0x40010001).U16(0).U16(8), 0x185),
+        ]),
         new("NvPasswords", "Index authValue: right password works, wrong one is TPM_RC_AUTH_FAIL (DA-protected)",
         [
             StartupClear,

@@ -28,9 +28,9 @@ public static class NvDefineSpace
         var rc = f.ReadSized16(out var auth, TpmHash.MaxDigestSize);
         if (rc.IsError) return rc;
         var authBytes = Authorization.TrimTrailingZeros(auth).ToArray();
-        rc = f.ReadStructure<TpmsNvPublic>(TpmsNvPublic.ParseSized, out var pub);
+        rc = f.ReadStructure<Tpm2bNvPublic>(Tpm2bNvPublic.Unmarshal, out var pub);
         if (rc.IsError) return rc;
-        input = new In(f.Handles[0], authBytes, pub);
+        input = new In(f.Handles[0], authBytes, pub.NvPublic);
         return TpmRc.Success;
     }
 
@@ -43,7 +43,7 @@ public static class NvDefineSpace
         int digestSize = TpmHash.DigestSize(p.NameAlg);
         bool platform = input.AuthHandle == (uint)TpmRh.Platform;
 
-        if (p.AuthPolicy.Length != 0 && p.AuthPolicy.Length != digestSize) return TpmRc.Size.ForParameter(2);
+        if (p.AuthPolicy.Size != 0 && p.AuthPolicy.Size != digestSize) return TpmRc.Size.ForParameter(2);
         if (input.Auth.Length > digestSize) return TpmRc.Size.ForParameter(1);
         if (platform && !tpm.Hierarchy.PhEnableNv) return TpmRc.Hierarchy.ForHandle(1);
 
@@ -72,7 +72,7 @@ public static class NvDefineSpace
             default:
                 return TpmRc.Attributes.ForParameter(2);
         }
-        if ((a & TpmaNv.AnyRead) == 0 || (a & TpmaNv.AnyWrite) == 0) return TpmRc.Attributes.ForParameter(2);
+        if ((a & NvPublic.AnyRead) == 0 || (a & NvPublic.AnyWrite) == 0) return TpmRc.Attributes.ForParameter(2);
         // The creator must be able to delete it: PLATFORMCREATE iff the platform defines it.
         if (((a & TpmaNv.PlatformCreate) != 0) != platform) return TpmRc.Attributes.ForHandle(1);
         if ((a & TpmaNv.PolicyDelete) != 0 && !platform) return TpmRc.Attributes.ForParameter(2);

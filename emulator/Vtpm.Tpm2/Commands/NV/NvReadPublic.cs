@@ -1,5 +1,7 @@
 using Vtpm.Tpm2.Dispatch;
+using Vtpm.Tpm2.Subsystems;
 using Vtpm.Wire;
+using Vtpm.Wire.Tpm2;
 
 namespace Vtpm.Tpm2.Commands.NV;
 
@@ -13,7 +15,7 @@ public static class NvReadPublic
     {
         if (!tpm.Nv.TryGetAccessible(f.Handles[0], out var index)) return TpmRc.Handle.ForHandle(1);
         var pub = tpm.Nv.EffectivePublic(index);
-        pub.WriteSized(ref f.Response);
+        new Tpm2bNvPublic { NvPublic = pub }.Marshal(ref f.Response);
         f.Response.WriteSized16(pub.ComputeName());
         return TpmRc.Success;
     }

@@ -1,6 +1,7 @@
 using Vtpm.Tpm2.Dispatch;
 using Vtpm.Tpm2.Subsystems;
 using Vtpm.Wire;
+using Vtpm.Wire.Tpm2;
 
 namespace Vtpm.Tpm2.Commands.NV;
 

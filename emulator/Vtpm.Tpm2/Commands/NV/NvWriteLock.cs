@@ -1,5 +1,6 @@
 using Vtpm.Tpm2.Dispatch;
 using Vtpm.Wire;
+using Vtpm.Wire.Tpm2;
 
 namespace Vtpm.Tpm2.Commands.NV;
 
