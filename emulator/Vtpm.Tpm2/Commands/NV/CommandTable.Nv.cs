@@ -11,13 +11,13 @@ public static partial class CommandTable
         t.Add(Entry<NvUndefineSpaceIn, NvUndefineSpaceOut>(NvUndefineSpace.Execute));
         t.Add(Entry<NvUndefineSpaceSpecialIn, NvUndefineSpaceSpecialOut>(NvUndefineSpaceSpecial.Execute));
         t.Add(Entry<NvReadPublicIn, NvReadPublicOut>(NvReadPublic.Execute));
-        t.Add(Entry(TpmCc.NvWrite, NvWrite.Execute));
+        t.Add(Entry<NvWriteIn, NvWriteOut>(NvWrite.Execute));
         t.Add(Entry<NvIncrementIn, NvIncrementOut>(NvIncrement.Execute));
-        t.Add(Entry(TpmCc.NvExtend, NvExtend.Execute));
-        t.Add(Entry(TpmCc.NvSetBits, NvSetBits.Execute));
+        t.Add(Entry<NvExtendIn, NvExtendOut>(NvExtend.Execute));
+        t.Add(Entry<NvSetBitsIn, NvSetBitsOut>(NvSetBits.Execute));
         t.Add(Entry<NvWriteLockIn, NvWriteLockOut>(NvWriteLock.Execute));
         t.Add(Entry<NvGlobalWriteLockIn, NvGlobalWriteLockOut>(NvGlobalWriteLock.Execute));
-        t.Add(Entry(TpmCc.NvRead, NvRead.Execute));
+        t.Add(Entry<NvReadIn, NvReadOut>(NvRead.Execute));
         t.Add(Entry<NvReadLockIn, NvReadLockOut>(NvReadLock.Execute));
         t.Add(Entry(TpmCc.NvChangeAuth, NvChangeAuth.Execute));
     }
