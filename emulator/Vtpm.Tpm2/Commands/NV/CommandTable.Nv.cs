@@ -7,7 +7,7 @@ public static partial class CommandTable
 {
     static partial void AddNv(List<CommandDescriptor> t)
     {
-        t.Add(Entry(TpmCc.NvDefineSpace, NvDefineSpace.Execute));
+        t.Add(Entry<NvDefineSpaceIn, NvDefineSpaceOut>(NvDefineSpace.Execute));
         t.Add(Entry<NvUndefineSpaceIn, NvUndefineSpaceOut>(NvUndefineSpace.Execute));
         t.Add(Entry<NvUndefineSpaceSpecialIn, NvUndefineSpaceSpecialOut>(NvUndefineSpaceSpecial.Execute));
         t.Add(Entry<NvReadPublicIn, NvReadPublicOut>(NvReadPublic.Execute));
@@ -19,6 +19,6 @@ public static partial class CommandTable
         t.Add(Entry<NvGlobalWriteLockIn, NvGlobalWriteLockOut>(NvGlobalWriteLock.Execute));
         t.Add(Entry<NvReadIn, NvReadOut>(NvRead.Execute));
         t.Add(Entry<NvReadLockIn, NvReadLockOut>(NvReadLock.Execute));
-        t.Add(Entry(TpmCc.NvChangeAuth, NvChangeAuth.Execute));
+        t.Add(Entry<NvChangeAuthIn, NvChangeAuthOut>(NvChangeAuth.Execute));
     }
 }
