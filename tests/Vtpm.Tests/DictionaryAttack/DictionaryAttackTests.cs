@@ -14,11 +14,8 @@ public sealed class DictionaryAttackTests
     static void Ok(Rsp r) => Assert.AreEqual(TpmRc.Success, r.Rc, r.ToString());
 
     /// <summary>A DA-protected index with authValue "pw", so password failures count.</summary>
-    static Cmd DefineProtected(TpmaNv extra = TpmaNv.None)
-    {
-        var pub = new TpmsNvPublic(Index, TpmAlgId.Sha256, TpmaNv.AuthRead | TpmaNv.AuthWrite | TpmaNv.OwnerRead | extra, [], 8).ToBytes();
-        return Cmd.Of(TpmCc.NvDefineSpace).Handle(TpmRh.Owner).Password().B2("pw").B2(pub);
-    }
+    static Cmd DefineProtected(TpmaNv extra = TpmaNv.None) =>
+        Nv.Nv.Define(Index, TpmaNv.AuthRead | TpmaNv.AuthWrite | TpmaNv.OwnerRead | extra, 8, "pw");
 
     static Cmd Write(string pw) => Cmd.Of(TpmCc.NvWrite).Handle(Index).Handle(Index).Password(pw).B2([1]).U16(0);
 

@@ -15,9 +15,17 @@ public static class Nv
 
     public static Cmd Define(uint index, TpmaNv attrs, ushort size, string auth = "", TpmAlgId alg = TpmAlgId.Sha256, TpmRh authHandle = TpmRh.Owner, byte[]? policy = null)
     {
-        policy ??= [];
-        var pub = new TpmsNvPublic(index, alg, attrs, policy, size).ToBytes();
-        return Cmd.Of(TpmCc.NvDefineSpace).Handle(authHandle).Password().B2(auth).B2(pub);
+        var pub = new TpmsNvPublic { NvIndex = index, NameAlg = alg, Attributes = attrs, AuthPolicy = Tpm2bDigest.From(policy ?? []), DataSize = size };
+        return Cmd.Of(TpmCc.NvDefineSpace).Handle(authHandle).Password().B2(auth).B2(Marshal(pub));
+    }
+
+    /// <summary>The wire form of a TPMS_NV_PUBLIC (the body of a TPM2B_NV_PUBLIC).</summary>
+    public static byte[] Marshal(in TpmsNvPublic pub)
+    {
+        var buffer = new byte[TpmsNvPublic.MaxSize];
+        var w = new TpmWriter(buffer);
+        pub.Marshal(ref w);
+        return w.Written.ToArray();
     }
 
     public static Cmd Define(TpmaNv attrs, ushort size, string auth = "") => Define(TestIndex, attrs, size, auth);

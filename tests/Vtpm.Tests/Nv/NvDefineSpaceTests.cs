@@ -117,6 +117,17 @@ public sealed class NvDefineSpaceTests
     }
 
     [TestMethod]
+    public void DataSizeAboveIndexMaxIsSizeOnParameter2BeforeTheOtherChecks()
+    {
+        // TPMS_NV_PUBLIC.dataSize {:MAX_NV_INDEX_SIZE} (Part 2 §13.5): its unmarshal refuses the size, so NV_DefineSpace
+        // never gets to the auth, attribute or hierarchy checks (swtpm answers 0x2D5 to each).
+        var h = new EngineHost();
+        Assert.AreEqual(TpmRc.Size.ForParameter(2), h.Send(Define(TestIndex, AuthRw, NvSubsystem.IndexMax + 1, new string('a', 40))).Rc);
+        Assert.AreEqual(TpmRc.Size.ForParameter(2), h.Send(Define(OwnerRw | TpmaNv.WriteLocked, 4096)).Rc);
+        Assert.AreEqual(TpmRc.Size.ForParameter(2), h.Send(Define(OwnerRw | TpmaNv.PlatformCreate, 4096)).Rc);
+    }
+
+    [TestMethod]
     public void WriteAllLargerThanBufferMaxIsSize()
     {
         var h = new EngineHost();

@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using Vtpm.Tpm2.Subsystems;
 using Vtpm.Wire;
+using Vtpm.Wire.Tpm2;
 using static Vtpm.Tests.Nv.Nv;
 
 namespace Vtpm.Tests.Nv;

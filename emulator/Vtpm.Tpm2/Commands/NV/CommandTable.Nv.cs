@@ -7,18 +7,18 @@ public static partial class CommandTable
 {
     static partial void AddNv(List<CommandDescriptor> t)
     {
-        t.Add(Entry(TpmCc.NvDefineSpace, NvDefineSpace.Execute));
-        t.Add(Entry(TpmCc.NvUndefineSpace, NvUndefineSpace.Execute));
-        t.Add(Entry(TpmCc.NvUndefineSpaceSpecial, NvUndefineSpaceSpecial.Execute));
-        t.Add(Entry(TpmCc.NvReadPublic, NvReadPublic.Execute));
-        t.Add(Entry(TpmCc.NvWrite, NvWrite.Execute));
-        t.Add(Entry(TpmCc.NvIncrement, NvIncrement.Execute));
-        t.Add(Entry(TpmCc.NvExtend, NvExtend.Execute));
-        t.Add(Entry(TpmCc.NvSetBits, NvSetBits.Execute));
-        t.Add(Entry(TpmCc.NvWriteLock, NvWriteLock.Execute));
-        t.Add(Entry(TpmCc.NvGlobalWriteLock, NvGlobalWriteLock.Execute));
-        t.Add(Entry(TpmCc.NvRead, NvRead.Execute));
-        t.Add(Entry(TpmCc.NvReadLock, NvReadLock.Execute));
-        t.Add(Entry(TpmCc.NvChangeAuth, NvChangeAuth.Execute));
+        t.Add(Entry<NvDefineSpaceIn, NvDefineSpaceOut>(NvDefineSpace.Execute));
+        t.Add(Entry<NvUndefineSpaceIn, NvUndefineSpaceOut>(NvUndefineSpace.Execute));
+        t.Add(Entry<NvUndefineSpaceSpecialIn, NvUndefineSpaceSpecialOut>(NvUndefineSpaceSpecial.Execute));
+        t.Add(Entry<NvReadPublicIn, NvReadPublicOut>(NvReadPublic.Execute));
+        t.Add(Entry<NvWriteIn, NvWriteOut>(NvWrite.Execute));
+        t.Add(Entry<NvIncrementIn, NvIncrementOut>(NvIncrement.Execute));
+        t.Add(Entry<NvExtendIn, NvExtendOut>(NvExtend.Execute));
+        t.Add(Entry<NvSetBitsIn, NvSetBitsOut>(NvSetBits.Execute));
+        t.Add(Entry<NvWriteLockIn, NvWriteLockOut>(NvWriteLock.Execute));
+        t.Add(Entry<NvGlobalWriteLockIn, NvGlobalWriteLockOut>(NvGlobalWriteLock.Execute));
+        t.Add(Entry<NvReadIn, NvReadOut>(NvRead.Execute));
+        t.Add(Entry<NvReadLockIn, NvReadLockOut>(NvReadLock.Execute));
+        t.Add(Entry<NvChangeAuthIn, NvChangeAuthOut>(NvChangeAuth.Execute));
     }
 }

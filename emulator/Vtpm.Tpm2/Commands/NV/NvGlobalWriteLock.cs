@@ -1,5 +1,6 @@
 using Vtpm.Tpm2.Dispatch;
 using Vtpm.Wire;
+using Vtpm.Wire.Tpm2;
 
 namespace Vtpm.Tpm2.Commands.NV;
 
@@ -9,7 +10,7 @@ namespace Vtpm.Tpm2.Commands.NV;
 /// </summary>
 public static class NvGlobalWriteLock
 {
-    public static TpmRc Execute(Tpm2Engine tpm, ref CommandFrame f)
+    public static TpmRc Execute(Tpm2Engine tpm, ref CommandFrame f, in NvGlobalWriteLockIn input, ref NvGlobalWriteLockOut output)
     {
         tpm.Nv.SetGlobalLock();
         return TpmRc.Success;

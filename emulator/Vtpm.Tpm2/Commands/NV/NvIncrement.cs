@@ -1,6 +1,7 @@
 using Vtpm.Tpm2.Dispatch;
 using Vtpm.Tpm2.Subsystems;
 using Vtpm.Wire;
+using Vtpm.Wire.Tpm2;
 
 namespace Vtpm.Tpm2.Commands.NV;
 
@@ -11,10 +12,10 @@ namespace Vtpm.Tpm2.Commands.NV;
 /// </summary>
 public static class NvIncrement
 {
-    public static TpmRc Execute(Tpm2Engine tpm, ref CommandFrame f)
+    public static TpmRc Execute(Tpm2Engine tpm, ref CommandFrame f, in NvIncrementIn input, ref NvIncrementOut output)
     {
-        if (!tpm.Nv.TryGetAccessible(f.Handles[1], out var index)) return TpmRc.Handle.ForHandle(2);
-        var rc = tpm.Nv.CheckWrite(f.Handles[0], f.AuthSessions[0], index);
+        if (!tpm.Nv.TryGetAccessible(input.NvIndex, out var index)) return TpmRc.Handle.ForHandle(2);
+        var rc = tpm.Nv.CheckWrite(input.AuthHandle, f.AuthSessions[0], index);
         if (rc.IsError) return rc;
         if (index.Type != TpmNt.Counter) return TpmRc.Attributes.ForHandle(2);
         ulong value = index.Has(TpmaNv.Written) ? NvSubsystem.ReadUInt64(index) : tpm.Nv.MaxCounter;

@@ -1,5 +1,6 @@
 using Vtpm.Tpm2.Dispatch;
 using Vtpm.Wire;
+using Vtpm.Wire.Tpm2;
 
 namespace Vtpm.Tpm2.Commands.NV;
 
@@ -10,10 +11,10 @@ namespace Vtpm.Tpm2.Commands.NV;
 /// </summary>
 public static class NvReadLock
 {
-    public static TpmRc Execute(Tpm2Engine tpm, ref CommandFrame f)
+    public static TpmRc Execute(Tpm2Engine tpm, ref CommandFrame f, in NvReadLockIn input, ref NvReadLockOut output)
     {
-        if (!tpm.Nv.TryGetAccessible(f.Handles[1], out var index)) return TpmRc.Handle.ForHandle(2);
-        var rc = tpm.Nv.CheckRead(f.Handles[0], f.AuthSessions[0], index, requireWritten: false);
+        if (!tpm.Nv.TryGetAccessible(input.NvIndex, out var index)) return TpmRc.Handle.ForHandle(2);
+        var rc = tpm.Nv.CheckRead(input.AuthHandle, f.AuthSessions[0], index, requireWritten: false);
         if (rc == TpmRc.NvAuthorization) return rc;
         if (!index.Has(TpmaNv.ReadStClear)) return TpmRc.Attributes.ForHandle(2);
         index.SetAttributes(index.Attributes | TpmaNv.ReadLocked);

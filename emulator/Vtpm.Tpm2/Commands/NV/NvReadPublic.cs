@@ -1,5 +1,6 @@
 using Vtpm.Tpm2.Dispatch;
 using Vtpm.Wire;
+using Vtpm.Wire.Tpm2;
 
 namespace Vtpm.Tpm2.Commands.NV;
 
@@ -9,12 +10,11 @@ namespace Vtpm.Tpm2.Commands.NV;
 /// </summary>
 public static class NvReadPublic
 {
-    public static TpmRc Execute(Tpm2Engine tpm, ref CommandFrame f)
+    public static TpmRc Execute(Tpm2Engine tpm, ref CommandFrame f, in NvReadPublicIn input, ref NvReadPublicOut output)
     {
-        if (!tpm.Nv.TryGetAccessible(f.Handles[0], out var index)) return TpmRc.Handle.ForHandle(1);
-        var pub = tpm.Nv.EffectivePublic(index);
-        pub.WriteSized(ref f.Response);
-        f.Response.WriteSized16(pub.ComputeName());
+        if (!tpm.Nv.TryGetAccessible(input.NvIndex, out var index)) return TpmRc.Handle.ForHandle(1);
+        output.NvPublic.NvPublic = tpm.Nv.EffectivePublic(index);
+        output.NvName = Tpm2bName.From(tpm.Nv.GetName(index));
         return TpmRc.Success;
     }
 }

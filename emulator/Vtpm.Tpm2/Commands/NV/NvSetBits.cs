@@ -1,6 +1,7 @@
 using Vtpm.Tpm2.Dispatch;
 using Vtpm.Tpm2.Subsystems;
 using Vtpm.Wire;
+using Vtpm.Wire.Tpm2;
 
 namespace Vtpm.Tpm2.Commands.NV;
 
@@ -10,21 +11,10 @@ namespace Vtpm.Tpm2.Commands.NV;
 /// </summary>
 public static class NvSetBits
 {
-    public readonly record struct In(ulong Bits);
-
-    public static TpmRc Parse(ref CommandFrame f, out In input)
+    public static TpmRc Execute(Tpm2Engine tpm, ref CommandFrame f, in NvSetBitsIn input, ref NvSetBitsOut output)
     {
-        var rc = f.ReadUInt64(out ulong bits);
-        input = new In(bits);
-        return rc;
-    }
-
-    public static TpmRc Execute(Tpm2Engine tpm, ref CommandFrame f)
-    {
-        var rc = Parse(ref f, out var input);
-        if (rc.IsError) return rc;
-        if (!tpm.Nv.TryGetAccessible(f.Handles[1], out var index)) return TpmRc.Handle.ForHandle(2);
-        rc = tpm.Nv.CheckWrite(f.Handles[0], f.AuthSessions[0], index);
+        if (!tpm.Nv.TryGetAccessible(input.NvIndex, out var index)) return TpmRc.Handle.ForHandle(2);
+        var rc = tpm.Nv.CheckWrite(input.AuthHandle, f.AuthSessions[0], index);
         if (rc.IsError) return rc;
         if (index.Type != TpmNt.Bits) return TpmRc.Attributes.ForHandle(2);
         ulong old = index.Has(TpmaNv.Written) ? NvSubsystem.ReadUInt64(index) : 0;

@@ -11,13 +11,12 @@ namespace Vtpm.Tpm2.Commands.NV;
 /// </summary>
 public static class NvUndefineSpace
 {
-    public static TpmRc Execute(Tpm2Engine tpm, ref CommandFrame f)
+    public static TpmRc Execute(Tpm2Engine tpm, ref CommandFrame f, in NvUndefineSpaceIn input, ref NvUndefineSpaceOut output)
     {
-        uint auth = f.Handles[0], handle = f.Handles[1];
-        if (!tpm.Nv.TryGetAccessible(handle, out var index)) return TpmRc.Handle.ForHandle(2);
+        if (!tpm.Nv.TryGetAccessible(input.NvIndex, out var index)) return TpmRc.Handle.ForHandle(2);
         if (index.Has(TpmaNv.PolicyDelete)) return TpmRc.Attributes.ForHandle(2);
-        if (auth == (uint)TpmRh.Owner && index.Has(TpmaNv.PlatformCreate)) return TpmRc.NvAuthorization;
-        tpm.Nv.Undefine(handle);
+        if (input.AuthHandle == (uint)TpmRh.Owner && index.Has(TpmaNv.PlatformCreate)) return TpmRc.NvAuthorization;
+        tpm.Nv.Undefine(input.NvIndex);
         return TpmRc.Success;
     }
 }

@@ -1,5 +1,6 @@
 using Vtpm.Tpm2.Dispatch;
 using Vtpm.Wire;
+using Vtpm.Wire.Tpm2;
 
 namespace Vtpm.Tpm2.Commands.NV;
 
@@ -11,12 +12,11 @@ namespace Vtpm.Tpm2.Commands.NV;
 /// </summary>
 public static class NvUndefineSpaceSpecial
 {
-    public static TpmRc Execute(Tpm2Engine tpm, ref CommandFrame f)
+    public static TpmRc Execute(Tpm2Engine tpm, ref CommandFrame f, in NvUndefineSpaceSpecialIn input, ref NvUndefineSpaceSpecialOut output)
     {
-        uint handle = f.Handles[0];
-        if (!tpm.Nv.TryGetAccessible(handle, out var index)) return TpmRc.Handle.ForHandle(1);
+        if (!tpm.Nv.TryGetAccessible(input.NvIndex, out var index)) return TpmRc.Handle.ForHandle(1);
         if (!index.Has(TpmaNv.PolicyDelete)) return TpmRc.Attributes.ForHandle(1);
-        tpm.Nv.Undefine(handle);
+        tpm.Nv.Undefine(input.NvIndex);
         return TpmRc.Success;
     }
 }

@@ -1,5 +1,6 @@
 using Vtpm.Tpm2.Dispatch;
 using Vtpm.Wire;
+using Vtpm.Wire.Tpm2;
 
 namespace Vtpm.Tpm2.Commands.NV;
 
@@ -10,10 +11,10 @@ namespace Vtpm.Tpm2.Commands.NV;
 /// </summary>
 public static class NvWriteLock
 {
-    public static TpmRc Execute(Tpm2Engine tpm, ref CommandFrame f)
+    public static TpmRc Execute(Tpm2Engine tpm, ref CommandFrame f, in NvWriteLockIn input, ref NvWriteLockOut output)
     {
-        if (!tpm.Nv.TryGetAccessible(f.Handles[1], out var index)) return TpmRc.Handle.ForHandle(2);
-        var rc = tpm.Nv.CheckWrite(f.Handles[0], f.AuthSessions[0], index);
+        if (!tpm.Nv.TryGetAccessible(input.NvIndex, out var index)) return TpmRc.Handle.ForHandle(2);
+        var rc = tpm.Nv.CheckWrite(input.AuthHandle, f.AuthSessions[0], index);
         if (rc == TpmRc.NvAuthorization) return rc;
         if (rc.IsError) return TpmRc.Success;
         if (!index.Has(TpmaNv.WriteDefine) && !index.Has(TpmaNv.WriteStClear)) return TpmRc.Attributes.ForHandle(2);

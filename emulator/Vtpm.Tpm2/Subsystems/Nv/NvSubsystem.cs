@@ -6,41 +6,57 @@ using Vtpm.Wire.Tpm2;
 
 namespace Vtpm.Tpm2.Subsystems;
 
-/// <summary>One defined NV index: its public area, authValue and data.</summary>
-public sealed class NvIndex(TpmsNvPublic pub, byte[] authValue, byte[] data)
+/// <summary>One defined NV index: its public area (the generated TPMS_NV_PUBLIC), authValue and data.</summary>
+public sealed class NvIndex
 {
-    public TpmsNvPublic Public { get; set; } = pub;
-    public byte[] AuthValue { get; set; } = authValue;
-    public byte[] Data { get; } = data;
+    TpmsNvPublic _public;
 
-    public uint Handle => Public.NvIndex;
-    public TpmaNv Attributes => Public.Attributes;
-    public TpmNt Type => Public.Attributes.NvType();
-    public bool Has(TpmaNv a) => (Public.Attributes & a) != 0;
-
-    /// <summary>Changes the attributes (a new public area, so a new Name); setting the same ones changes nothing.</summary>
-    public void SetAttributes(TpmaNv a)
+    public NvIndex(in TpmsNvPublic pub, byte[] authValue, byte[] data)
     {
-        if (a != Public.Attributes) Public = Public with { Attributes = a };
+        _public = pub;
+        AuthValue = authValue;
+        Data = data;
+        AuthPolicy = pub.AuthPolicy.ToArray();
     }
 
+    /// <summary>The public area as defined, with the attributes the TPM has set since (WRITTEN, the locks).</summary>
+    public ref readonly TpmsNvPublic Public => ref _public;
+
+    /// <summary>
+    /// authPolicy as an array for <see cref="AuthEntity"/>, made once: no command changes the policy of an index
+    /// (Part 3 §31), and every authorization of the index asks for it.
+    /// </summary>
+    public byte[] AuthPolicy { get; }
+
+    public byte[] AuthValue { get; set; }
+    public byte[] Data { get; }
+
+    public uint Handle => _public.NvIndex;
+    public TpmaNv Attributes => _public.Attributes;
+    public TpmNt Type => _public.Attributes.NvType();
+    public bool Has(TpmaNv a) => (_public.Attributes & a) != 0;
+
+    /// <summary>Changes the attributes (a new public area, so a new Name).</summary>
+    public void SetAttributes(TpmaNv a) => _public.Attributes = a;
+
     byte[]? _name;
-    TpmsNvPublic? _nameOf;
     TpmaNv _nameAttributes;
 
-    /// <summary>The Name computed for the current public area with these effective attributes, if any.</summary>
+    /// <summary>
+    /// The Name computed with these effective attributes, if it is the last one computed. Only the attributes of
+    /// an index change after its definition, so they alone tell whether a Name is still its Name.
+    /// </summary>
     public byte[]? CachedName(TpmaNv effectiveAttributes) =>
-        ReferenceEquals(_nameOf, Public) && _nameAttributes == effectiveAttributes ? _name : null;
+        _name is not null && _nameAttributes == effectiveAttributes ? _name : null;
 
     public byte[] CacheName(TpmaNv effectiveAttributes, byte[] name)
     {
-        _nameOf = Public;
         _nameAttributes = effectiveAttributes;
         return _name = name;
     }
 
     /// <summary>Bytes of NV this index takes (public area, auth, data, bookkeeping).</summary>
-    public int Footprint => Public.MarshalledSize + AuthValue.Length + Data.Length + 16;
+    public int Footprint => _public.MarshalledSize() + AuthValue.Length + Data.Length + 16;
 }
 
 /// <summary>
@@ -107,7 +123,7 @@ public sealed class NvSubsystem(Tpm2Engine tpm) : Subsystem(tpm)
             w.U32(i.Public.NvIndex);
             w.U16((ushort)i.Public.NameAlg);
             w.U32((uint)i.Public.Attributes);
-            w.Bytes(i.Public.AuthPolicy);
+            w.Bytes(i.Public.AuthPolicy.Span);
             w.U16(i.Public.DataSize);
             w.Bytes(i.AuthValue);
             w.Bytes(i.Data);
@@ -130,7 +146,7 @@ public sealed class NvSubsystem(Tpm2Engine tpm) : Subsystem(tpm)
             ushort size = r.U16();
             var auth = r.Bytes(TpmHash.MaxDigestSize);
             var data = r.Bytes(IndexMax);
-            if ((handle >> 24) != (uint)TpmHt.NvIndex || !TpmHash.IsImplemented(alg) || data.Length != size || !_indices.TryAdd(handle, new NvIndex(new TpmsNvPublic(handle, alg, attrs, policy, size), auth, data)))
+            if ((handle >> 24) != (uint)TpmHt.NvIndex || !TpmHash.IsImplemented(alg) || data.Length != size || !_indices.TryAdd(handle, new NvIndex(new TpmsNvPublic { NvIndex = handle, NameAlg = alg, Attributes = attrs, AuthPolicy = Tpm2bDigest.From(policy), DataSize = size }, auth, data)))
                 throw new StateFormatException($"bad NV index 0x{handle:X8}");
         }
     }
@@ -186,7 +202,12 @@ public sealed class NvSubsystem(Tpm2Engine tpm) : Subsystem(tpm)
     public TpmaNv EffectiveAttributes(NvIndex i)
         => GlobalLock && i.Has(TpmaNv.GlobalLock) ? i.Attributes | TpmaNv.WriteLocked : i.Attributes;
 
-    public TpmsNvPublic EffectivePublic(NvIndex i) => i.Public with { Attributes = EffectiveAttributes(i) };
+    public TpmsNvPublic EffectivePublic(NvIndex i)
+    {
+        var p = i.Public;
+        p.Attributes = EffectiveAttributes(i);
+        return p;
+    }
 
     /// <summary>
     /// The index's Name (Part 1 §16) for its effective attributes; kept on the index until its public area
@@ -209,7 +230,7 @@ public sealed class NvSubsystem(Tpm2Engine tpm) : Subsystem(tpm)
         // the parameters have been written); otherwise TPM_RC_AUTH_UNAVAILABLE (as swtpm answers).
         bool authValueAllowed = i.Type is not (TpmNt.PinPass or TpmNt.PinFail)
             || (i.Has(TpmaNv.Written) && PinCount(i) < PinLimit(i));
-        entity = new AuthEntity(i.AuthValue, i.Public.AuthPolicy, i.Public.NameAlg, !i.Has(TpmaNv.NoDa), GetName(i), AuthValueAllowed: authValueAllowed);
+        entity = new AuthEntity(i.AuthValue, i.AuthPolicy, i.Public.NameAlg, !i.Has(TpmaNv.NoDa), GetName(i), AuthValueAllowed: authValueAllowed);
         return true;
     }
 
@@ -249,7 +270,8 @@ public sealed class NvSubsystem(Tpm2Engine tpm) : Subsystem(tpm)
         if (type == TpmHt.NvIndex) handles.AddRange(_indices.Keys);
     }
 
-    static readonly int CounterFootprint = new TpmsNvPublic(0x01000000, TpmAlgId.Sha256, TpmaNv.None, new byte[32], 8).MarshalledSize + 32 + 8 + 16;
+    static readonly int CounterFootprint =
+        new TpmsNvPublic { NvIndex = 0x01000000, NameAlg = TpmAlgId.Sha256, AuthPolicy = Tpm2bDigest.From(new byte[32]), DataSize = 8 }.MarshalledSize() + 32 + 8 + 16;
 
     public override bool TryGetProperty(TpmPt property, out uint value)
     {
@@ -269,7 +291,7 @@ public sealed class NvSubsystem(Tpm2Engine tpm) : Subsystem(tpm)
     // ---------------------------------------------------------------- changes made by commands
 
     /// <summary>Adds an index (the caller made the checks of Part 3 §31.3); TPM_RC_NV_SPACE if it does not fit.</summary>
-    public TpmRc Define(TpmsNvPublic pub, byte[] auth)
+    public TpmRc Define(in TpmsNvPublic pub, byte[] auth)
     {
         // Unwritten NV reads back as erased flash, 0xFF (what swtpm returns around a partial write).
         var data = new byte[pub.DataSize];
