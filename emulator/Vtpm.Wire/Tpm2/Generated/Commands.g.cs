@@ -2578,6 +2578,7 @@ public partial struct StartupIn : ICommandIn
     {
         if (!r.TryReadUInt16(out ushort t0)) return (TpmRc.Insufficient).ForParameter(1);
         StartupType = (TpmSu)t0;
+        if (t0 is not (0x0 or 0x1)) return (TpmRc.Value).ForParameter(1);
         return TpmRc.Success;
     }
 
@@ -2640,6 +2641,7 @@ public partial struct ShutdownIn : ICommandIn
     {
         if (!r.TryReadUInt16(out ushort t0)) return (TpmRc.Insufficient).ForParameter(1);
         ShutdownType = (TpmSu)t0;
+        if (t0 is not (0x0 or 0x1)) return (TpmRc.Value).ForParameter(1);
         return TpmRc.Success;
     }
 
