@@ -108,7 +108,7 @@ public sealed class SessionSubsystem(Tpm2Engine tpm) : Subsystem(tpm)
     /// <see cref="MaxLoadedSessions"/> are loaded, TPM_RC_SESSION_HANDLES when all
     /// <see cref="MaxActiveSessions"/> handles are in use (Part 3 §11.1).
     /// </summary>
-    public TpmRc Create(TpmSe type, TpmAlgId authHash, TpmAlgId symAlg, ushort symKeyBits, TpmAlgId symMode,
+    public TpmRc Create(TpmSe type, TpmAlgId authHash, in TpmtSymDef symmetric,
         ReadOnlySpan<byte> nonceCaller, ReadOnlySpan<byte> bindAuthValue, ReadOnlySpan<byte> boundEntity, bool bound, out Session session)
     {
         session = null!;
@@ -136,9 +136,9 @@ public sealed class SessionSubsystem(Tpm2Engine tpm) : Subsystem(tpm)
             Handle = handleBase + (uint)slot,
             SessionType = type,
             AuthHash = authHash,
-            SymmetricAlg = symAlg,
-            SymmetricKeyBits = symKeyBits,
-            SymmetricMode = symMode,
+            SymmetricAlg = symmetric.Algorithm,
+            SymmetricKeyBits = Session.KeyBitsOf(symmetric),
+            SymmetricMode = Session.ModeOf(symmetric),
             SessionKey = sessionKey,
             NonceTpm = nonceTpm,
             BoundEntity = bound && type == TpmSe.Hmac ? boundEntity.ToArray() : [],

@@ -6162,6 +6162,7 @@ public partial struct StartAuthSessionIn : ICommandIn
         if (rc1.IsError) return (rc1).ForParameter(2);
         if (!r.TryReadUInt8(out byte t2)) return (TpmRc.Insufficient).ForParameter(3);
         SessionType = (TpmSe)t2;
+        if (t2 is not (0x0 or 0x1 or 0x3)) return (TpmRc.Value).ForParameter(3);
         var rc3 = TpmtSymDef.Unmarshal(ref r, out Symmetric, true);
         if (rc3.IsError) return (rc3).ForParameter(4);
         if (!r.TryReadUInt16(out ushort t4)) return (TpmRc.Insufficient).ForParameter(5);
