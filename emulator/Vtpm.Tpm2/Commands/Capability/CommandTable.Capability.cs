@@ -8,6 +8,6 @@ public static partial class CommandTable
     static partial void AddCapability(List<CommandDescriptor> t)
     {
         t.Add(Entry(TpmCc.GetCapability, GetCapability.Execute));
-        t.Add(Entry(TpmCc.TestParms, TestParms.Execute));
+        t.Add(Entry<TestParmsIn, TestParmsOut>(TestParms.Execute));
     }
 }
