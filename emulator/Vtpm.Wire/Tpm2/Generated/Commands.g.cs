@@ -6458,6 +6458,7 @@ public partial struct GetCapabilityIn : ICommandIn
     {
         if (!r.TryReadUInt32(out uint t0)) return (TpmRc.Insufficient).ForParameter(1);
         Capability = (TpmCap)t0;
+        if (t0 is not (0x0 or 0x1 or 0x2 or 0x3 or 0x4 or 0x5 or 0x6 or 0x7 or 0x8 or 0x9 or 0xA or 0x100)) return (TpmRc.Value).ForParameter(1);
         if (!r.TryReadUInt32(out uint t1)) return (TpmRc.Insufficient).ForParameter(2);
         Property = (uint)t1;
         if (!r.TryReadUInt32(out uint t2)) return (TpmRc.Insufficient).ForParameter(3);
