@@ -59,6 +59,14 @@ public sealed class CapabilityTests
     }
 
     [TestMethod]
+    public void UnknownCapabilityIsValueParameter1BeforePropertyIsRead()
+    {
+        // TPM_CAP is checked as it is unmarshalled (Part 2 §6.12), as swtpm: not TPM_RC_INSUFFICIENT for parameter 2.
+        var h = new EngineHost();
+        Assert.AreEqual(TpmRc.Value.ForParameter(1), h.Send(Cmd.Of(TpmCc.GetCapability).U32(0x50)).Rc);
+    }
+
+    [TestMethod]
     public void HandlesOfUnknownTypeIsHandleParameter2()
     {
         var h = new EngineHost();

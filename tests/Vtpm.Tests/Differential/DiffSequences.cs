@@ -111,6 +111,8 @@ public static class DiffSequences
             DiffStep.Of("IncrementalSelfTest(SHA-256)", Cmd.Of(TpmCc.IncrementalSelfTest).U32(1).U16((ushort)TpmAlgId.Sha256), 0, Match.Rc),
             DiffStep.Of("GetTestResult", Cmd.Of(TpmCc.GetTestResult), 0, Match.Rc),
             DiffStep.Of("TestParms AES-128-CFB", Cmd.Of(TpmCc.TestParms).U16((ushort)TpmAlgId.Symcipher).U16((ushort)TpmAlgId.Aes).U16(128).U16((ushort)TpmAlgId.Cfb), 0),
+            DiffStep.Of("TestParms AES-192-CFB", Cmd.Of(TpmCc.TestParms).U16((ushort)TpmAlgId.Symcipher).U16((ushort)TpmAlgId.Aes).U16(192).U16((ushort)TpmAlgId.Cfb), 0x1C4),
+            DiffStep.Of("TestParms XOR with a NULL hash", Cmd.Of(TpmCc.TestParms).U16((ushort)TpmAlgId.Keyedhash).U16((ushort)TpmAlgId.Xor).U16((ushort)TpmAlgId.Null).U16((ushort)TpmAlgId.Kdf1Sp800108), 0x1C3),
         ]),
         new("Capabilities", "Values Part 2 and the PC Client profile fix (see class comment)",
         [
@@ -120,6 +122,7 @@ public static class DiffSequences
             DiffStep.Of("TPMA_ALGORITHM of SHA-256", GetCap(TpmCap.Algs, (uint)TpmAlgId.Sha256, 1), 0),
             DiffStep.Of("TPMA_CC of GetRandom", GetCap(TpmCap.Commands, (uint)TpmCc.GetRandom, 1), 0),
             DiffStep.Of("capability 0x100", GetCap((TpmCap)0x100, 0, 1), 0x1C4),
+            DiffStep.Of("capability 0x50, nothing after it", Cmd.Of(TpmCc.GetCapability).U32(0x50), 0x1C4),
         ]),
         new("Hash", "TPM2_Hash digests; a NULL-hierarchy ticket is the fixed null ticket (Part 3 §15.4)",
         [
@@ -383,10 +386,15 @@ public static class DiffSequences
             new("ContextSave the session", c => Cmd.Of(TpmCc.ContextSave).Handle(c.Handle).Build(), 0, Match.Rc),
             new("FlushContext the session", c => Cmd.Of(TpmCc.FlushContext).U32(c.Handle).Build(), 0),
             new("FlushContext again", c => Cmd.Of(TpmCc.FlushContext).U32(c.Handle).Build(), 0x1CB),
+            new("FlushContext with a trailing byte", c => WithTrailing(Cmd.Of(TpmCc.FlushContext).U32(c.Handle), 0), 0x95),
             DiffStep.Of("nonceCaller of 8 bytes", Cmd.Of(TpmCc.StartAuthSession).Handle(TpmRh.Null).Handle(TpmRh.Null)
                 .B2(Bytes(8, 19)).B2("").U8((byte)TpmSe.Hmac).U16((ushort)TpmAlgId.Null).U16((ushort)TpmAlgId.Sha256), 0x1D5),
             DiffStep.Of("session type 7", Cmd.Of(TpmCc.StartAuthSession).Handle(TpmRh.Null).Handle(TpmRh.Null)
                 .B2(Bytes(16, 20)).B2("").U8(7).U16((ushort)TpmAlgId.Null).U16((ushort)TpmAlgId.Sha256), 0x3C4),
+            DiffStep.Of("AES-192 session", Cmd.Of(TpmCc.StartAuthSession).Handle(TpmRh.Null).Handle(TpmRh.Null)
+                .B2(Bytes(16, 21)).B2("").U8((byte)TpmSe.Hmac).U16((ushort)TpmAlgId.Aes).U16(192).U16((ushort)TpmAlgId.Cfb).U16((ushort)TpmAlgId.Sha256), 0x4C4),
+            DiffStep.Of("encryptedSalt of 300 octets without tpmKey", Cmd.Of(TpmCc.StartAuthSession).Handle(TpmRh.Null).Handle(TpmRh.Null)
+                .B2(Bytes(16, 22)).B2(Bytes(300, 23)).U8((byte)TpmSe.Hmac).U16((ushort)TpmAlgId.Null).U16((ushort)TpmAlgId.Sha256), 0x2C4),
         ]),
     ];
 }

@@ -71,6 +71,25 @@ public sealed class DispatcherTests
     }
 
     [TestMethod]
+    public void StartupWithTrailingBytesIsSizeAndLeavesTheTpmUnstarted()
+    {
+        // Leftover parameter bytes are refused before the handler acts (as swtpm): no Startup happened.
+        var h = new EngineHost(startup: false);
+        Assert.AreEqual(TpmRc.Size, h.Send(Cmd.Of(TpmCc.Startup).U16((ushort)TpmSu.Clear).U8(0)).Rc);
+        Assert.AreEqual(TpmRc.Initialize, h.Send(Cmd.Of(TpmCc.GetRandom).U16(8)).Rc);
+    }
+
+    [TestMethod]
+    [DataRow((ushort)2)]
+    [DataRow((ushort)0x100)]
+    public void StartupTypeOutsideTpmSuIsValueEvenWithTrailingBytes(ushort startupType)
+    {
+        // TPM_SU is checked as it is unmarshalled (Part 2 §6.10), before the leftover bytes are seen.
+        var h = new EngineHost(startup: false);
+        Assert.AreEqual(TpmRc.Value.ForParameter(1), h.Send(Cmd.Of(TpmCc.Startup).U16(startupType).U8(0)).Rc);
+    }
+
+    [TestMethod]
     public void StartupStateWithoutShutdownStateIsValue()
     {
         var h = new EngineHost(startup: false);

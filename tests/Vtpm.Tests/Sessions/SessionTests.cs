@@ -88,6 +88,16 @@ public sealed class SessionTests
     }
 
     [TestMethod]
+    public void StartAuthSessionAes192IsValueForParameterFour()
+    {
+        // TPMI_AES_KEY_BITS has no 192 (swtpm agrees).
+        var h = new EngineHost();
+        var cmd = Cmd.Of(TpmCc.StartAuthSession).Handle(TpmRh.Null).Handle(TpmRh.Null).B2(new byte[16]).B2([])
+            .U8(0).U16((ushort)TpmAlgId.Aes).U16(192).U16((ushort)TpmAlgId.Cfb).U16((ushort)TpmAlgId.Sha256);
+        Assert.AreEqual(TpmRc.Value.ForParameter(4), h.Send(cmd).Rc);
+    }
+
+    [TestMethod]
     public void StartAuthSessionAesWithoutCfbIsModeForParameterFour()
     {
         var h = new EngineHost();

@@ -94,6 +94,9 @@ public sealed class TestingTests
     [DataRow(new ushort[] { 0x0025, 0x0026, 128, 0x0043 }, 0x096u)]
     [DataRow(new ushort[] { 0x0025, 0x0006, 100, 0x0043 }, 0x084u)]
     [DataRow(new ushort[] { 0x0025, 0x0006, 128, 0x0040 }, 0x089u)]
+    [DataRow(new ushort[] { 0x0025, 0x0006, 192, 0x0043 }, 0x084u)]
+    [DataRow(new ushort[] { 0x0008, 0x000A, 0x0010, 0x0022 }, 0x083u)]
+    [DataRow(new ushort[] { 0x0001, 0x0010, 0x0010, 1000, 0, 0 }, 0x084u)]
     public void TestParmsRejectsWhatIsNotImplementedAsParameter1(ushort[] parms, uint baseCode)
     {
         var h = new EngineHost();

@@ -18,7 +18,9 @@ public sealed record AliasDef(string Name, string Target, string Section, Origin
 
 public sealed record EnumMember(string Name, string Expr, Origin Origin);
 
-public sealed record EnumDef(string Name, string Base, List<EnumMember> Members, string Section, Origin Origin) : Def(Name, Section, Origin);
+/// <summary>A constant type; <paramref name="Error"/> (the table's "#TPM_RC_x" line) makes it checked on input: only its members.</summary>
+public sealed record EnumDef(string Name, string Base, List<EnumMember> Members, string Section, Origin Origin, string? Error = null)
+    : Def(Name, Section, Origin);
 
 public sealed record BitField(string Name, int Lo, int Hi, string? CsName = null);
 
@@ -173,7 +175,7 @@ public sealed class Catalog
                     if (t.Length < 2) throw new FormatException($"{o}: enum member needs a name and a value");
                     list.Add(new EnumMember(t[0], string.Concat(t.Skip(1).Where(x => !x.StartsWith('§'))), o));
                 }
-                Add(new EnumDef(Need(0, "name"), Need(1, "base type"), list, section, origin));
+                Add(new EnumDef(Need(0, "name"), Need(1, "base type"), list, section, origin, options.GetValueOrDefault("error")));
                 break;
             }
             case "bits":

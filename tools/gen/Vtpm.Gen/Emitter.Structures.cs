@@ -226,6 +226,12 @@ public sealed partial class Emitter
             string onError = f.Option("error") is { } e ? Rc(e) : rc;
             sb.Append($"{indent}if ({rc}.IsError) {fail(onError)}\n");
         }
+        if (kind == TypeKind.Enum && _c.ByName[f.Type] is EnumDef { Error: { } enumError } checkedEnum)
+        {
+            // A constant table with a "#TPM_RC_x" line (TPM_SU, TPM_SE, TPM_CAP...): only its own constants come in.
+            var values = checkedEnum.Members.Select(m => model.Value(m.Name, m.Origin)).Distinct().Order().Select(Hex);
+            sb.Append($"{indent}if ({t} is not ({string.Join(" or ", values)})) {fail(f.Option("error") is { } ee ? Rc(ee) : Rc(enumError))}\n");
+        }
         if (kind == TypeKind.Bits && _c.ByName[f.Type] is BitsDef b && !b.ReservedIgnored && ReservedMask(b) != 0)
             sb.Append($"{indent}if (({t} & {Hex(ReservedMask(b))}) != 0) {fail("TpmRc.ReservedBits")}\n");
         bool isCount = fields is not null && IsCountOf(f, fields);

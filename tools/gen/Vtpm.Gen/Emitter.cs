@@ -83,7 +83,8 @@ public sealed partial class Emitter(Model model)
     {
         string prefix = Naming.PrefixOf(e);
         var sb = new StringBuilder($"namespace {Ns};\n\n");
-        sb.Append(Doc($"TPM 2.0 Part 2 {e.Name}", e.Section.Length > 0 ? e.Section : "")).Append('\n');
+        string what = e.Error is null ? $"TPM 2.0 Part 2 {e.Name}" : $"TPM 2.0 Part 2 {e.Name}: on input only these constants, {e.Error} otherwise";
+        sb.Append(Doc(what, e.Section.Length > 0 ? e.Section : "")).Append('\n');
         string underlying = Primitive(model.BaseOf(e.Name));
         sb.Append($"public enum {Naming.Type(e.Name)} : {underlying}\n{{\n");
         var seen = new Dictionary<string, long>(StringComparer.Ordinal);

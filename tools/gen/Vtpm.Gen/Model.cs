@@ -204,7 +204,10 @@ public sealed class Model
             switch (d)
             {
                 case AliasDef a: NeedScalar(a.Target, a.Origin); break;
-                case EnumDef e: NeedScalar(e.Base, e.Origin); break;
+                case EnumDef e:
+                    NeedScalar(e.Base, e.Origin);
+                    if (e.Error is not null) NeedRc(e.Error, e.Origin);
+                    break;
                 case BitsDef b: NeedScalar(b.Base, b.Origin); break;
                 case InterfaceDef i:
                     NeedScalar(i.Base, i.Origin);

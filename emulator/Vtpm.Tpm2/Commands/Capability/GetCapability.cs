@@ -1,4 +1,3 @@
-using Vtpm.Tpm2.Commands.PCR;
 using Vtpm.Tpm2.Crypto;
 using Vtpm.Tpm2.Dispatch;
 using Vtpm.Tpm2.Subsystems;
@@ -11,49 +10,38 @@ namespace Vtpm.Tpm2.Commands.Capability;
 /// TPM 2.0 Part 3 §30.2 TPM2_GetCapability: returns up to propertyCount entries (capped at what fits in
 /// MAX_CAP_DATA) of the capability's list, starting at the first entry ≥ property, with moreData YES when
 /// entries remain. Other subsystems answer their own handles (ListHandles) and variable properties
-/// (TryGetProperty). Response codes: TPM_RC_VALUE (parameter 1: unknown capability or
-/// TPM_CAP_VENDOR_PROPERTY), TPM_RC_HANDLE (parameter 2: TPM_CAP_HANDLES with an unknown handle type).
+/// (TryGetProperty). The answer fills the generated TPMS_CAPABILITY_DATA (its lists are inline, so the fixed and
+/// variable properties stay allocation-free). Response codes: TPM_RC_VALUE (parameter 1: not a TPM_CAP — the
+/// generated unmarshal, Part 2 §6.12 — or TPM_CAP_VENDOR_PROPERTY, which this TPM has none of), TPM_RC_HANDLE
+/// (parameter 2: TPM_CAP_HANDLES with an unknown handle type).
 /// </summary>
 public static class GetCapability
 {
-    public readonly record struct In(TpmCap Capability, uint Property, uint PropertyCount);
+    /// <summary>The hierarchies whose authPolicy TPM_CAP_AUTH_POLICIES reports, in handle order.</summary>
+    static readonly uint[] PolicyHandles = [(uint)TpmRh.Owner, (uint)TpmRh.Lockout, (uint)TpmRh.Endorsement, (uint)TpmRh.Platform];
 
-    public static TpmRc Parse(ref CommandFrame f, out In input)
+    public static TpmRc Execute(Tpm2Engine tpm, ref CommandFrame f, in GetCapabilityIn input, ref GetCapabilityOut output)
     {
-        input = default;
-        var rc = f.ReadUInt32(out uint cap);
-        if (rc.IsError) return rc;
-        rc = f.ReadUInt32(out uint property);
-        if (rc.IsError) return rc;
-        rc = f.ReadUInt32(out uint count);
-        if (rc.IsError) return rc;
-        if (cap > (uint)TpmCap.Act) return TpmRc.Value.ForParameter(1);
-        input = new In((TpmCap)cap, property, count);
-        return TpmRc.Success;
-    }
-
-    public static TpmRc Execute(Tpm2Engine tpm, ref CommandFrame f)
-    {
-        var rc = Parse(ref f, out var input);
-        if (rc.IsError) return rc;
         uint count = input.PropertyCount;
         uint p = input.Property;
+        output.CapabilityData.Capability = input.Capability;
+        ref var data = ref output.CapabilityData.Data;
         var w = new Page();
         switch (input.Capability)
         {
             case TpmCap.Algs:
                 {
-                    // Lambdas capture a copy declared in this block, so only this case allocates a closure.
-                    uint first = p;
-                    var items = ImplementedAlgorithms.All.Where(a => (uint)a.Alg >= first).ToList();
-                    int n = w.Take(items.Count, count, CapabilitySupport.MaxCapAlgs);
-                    f.Response.WriteUInt8(w.MoreData);
-                    f.Response.WriteUInt32((uint)input.Capability);
-                    f.Response.WriteUInt32((uint)n);
-                    foreach (var (alg, attributes) in items.Take(n))
+                    ref var list = ref data.Algorithms;
+                    int available = 0;
+                    foreach (var (alg, _) in ImplementedAlgorithms.All)
+                        if ((uint)alg >= p) available++;
+                    int n = w.Take(available, count, CapabilitySupport.MaxCapAlgs);
+                    foreach (var (alg, attributes) in ImplementedAlgorithms.All)
                     {
-                        f.Response.WriteUInt16((ushort)alg);
-                        f.Response.WriteUInt32((uint)attributes);
+                        if ((uint)alg < p) continue;
+                        if (list.Count == n) break;
+                        // ImplementedAlgorithms keeps its own TPMA_ALGORITHM enum, bit for bit the generated one.
+                        list.AlgProperties[(int)list.Count++] = new TpmsAlgProperty { Alg = alg, AlgProperties = (Wire.Tpm2.TpmaAlgorithm)attributes };
                     }
                     break;
                 }
@@ -76,126 +64,139 @@ public static class GetCapability
                             : HandleKinds.TypeOf(h) == type && h >= p;
                         if (wanted) set.Add(h);
                     }
-                    WriteU32List(ref f.Response, input.Capability, [.. set], count, CapabilitySupport.MaxCapHandles, w);
+                    int n = w.Take(set.Count, count, CapabilitySupport.MaxCapHandles);
+                    foreach (uint h in set)
+                    {
+                        if (data.Handles.Count == n) break;
+                        data.Handles.Handle[(int)data.Handles.Count++] = h;
+                    }
                     break;
                 }
             case TpmCap.Commands:
                 {
-                    uint first = p;
-                    var items = CommandTable.All.Where(d => (uint)d.Code >= first).OrderBy(d => (uint)d.Code).ToList();
-                    int n = w.Take(items.Count, count, CapabilitySupport.MaxCapCc);
-                    f.Response.WriteUInt8(w.MoreData);
-                    f.Response.WriteUInt32((uint)input.Capability);
-                    f.Response.WriteUInt32((uint)n);
-                    foreach (var d in items.Take(n)) f.Response.WriteUInt32(d.Info.TpmaCc);
+                    // CommandTable.All is in code order.
+                    int available = 0;
+                    foreach (var d in CommandTable.All)
+                        if ((uint)d.Code >= p) available++;
+                    int n = w.Take(available, count, CapabilitySupport.MaxCapCc);
+                    foreach (var d in CommandTable.All)
+                    {
+                        if ((uint)d.Code < p) continue;
+                        if (data.Command.Count == n) break;
+                        data.Command.CommandAttributes[(int)data.Command.Count++] = (TpmaCc)d.Info.TpmaCc;
+                    }
                     break;
                 }
             case TpmCap.PpCommands:
                 {
-                    uint first = p;
-                    var codes = CommandTable.All.Where(d => d.Has(CommandAttributes.PhysicalPresence) && (uint)d.Code >= first)
-                        .Select(d => (uint)d.Code).Order().ToList();
-                    WriteU32List(ref f.Response, input.Capability, codes, count, CapabilitySupport.MaxCapCc, w);
+                    int available = 0;
+                    foreach (var d in CommandTable.All)
+                        if (d.Has(CommandAttributes.PhysicalPresence) && (uint)d.Code >= p) available++;
+                    int n = w.Take(available, count, CapabilitySupport.MaxCapCc);
+                    foreach (var d in CommandTable.All)
+                    {
+                        if (!d.Has(CommandAttributes.PhysicalPresence) || (uint)d.Code < p) continue;
+                        if (data.PpCommands.Count == n) break;
+                        data.PpCommands.CommandCodes[(int)data.PpCommands.Count++] = d.Code;
+                    }
                     break;
                 }
             case TpmCap.AuditCommands:
                 // No command is audited: command audit (TPM2_SetCommandCodeAuditStatus) is not implemented.
-                WriteU32List(ref f.Response, input.Capability, [], count, CapabilitySupport.MaxCapCc, w);
                 break;
             case TpmCap.Pcrs:
                 {
-                    // The allocation in effect, every implemented bank; like libtpms, a pending TPM2_PCR_Allocate
-                    // shows only after the TPM Reset that applies it.
-                    f.Response.WriteUInt8(0);
-                    f.Response.WriteUInt32((uint)input.Capability);
-                    f.Response.WriteUInt32((uint)PcrSubsystem.Banks.Count);
+                    // The allocation in effect, every implemented bank (propertyCount does not limit it: moreData
+                    // is NO); like libtpms, a pending TPM2_PCR_Allocate shows only after the TPM Reset that applies it.
+                    ref var list = ref data.AssignedPCR;
                     foreach (var bank in PcrSubsystem.Banks)
-                        PcrSupport.WritePcrSelection(ref f.Response, bank, PcrSubsystem.SelectSize, tpm.Pcr.ActiveMask(bank));
+                    {
+                        ref var selection = ref list.PcrSelections[(int)list.Count++];
+                        selection.Hash = bank;
+                        selection.SizeofSelect = PcrSubsystem.SelectSize;
+                        WriteMask(selection.PcrSelect, tpm.Pcr.ActiveMask(bank));
+                    }
                     break;
                 }
             case TpmCap.TpmProperties:
                 {
-                    // A common query (TSSs read the fixed group at start-up): gathered on the stack, not in a list.
-                    Span<(TpmPt Tag, uint Value)> items = stackalloc (TpmPt, uint)[CapabilitySupport.PropertyTags.Length];
+                    // A common query (TSSs read the fixed group at start-up): straight into the inline list.
+                    ref var list = ref data.TpmProperties;
+                    int limit = (int)Math.Min(count, (uint)CapabilitySupport.MaxTpmProperties);
                     int available = 0;
                     foreach (var tag in CapabilitySupport.PropertyTags)
                     {
-                        if ((uint)tag < p) continue;
-                        if (CapabilitySupport.Property(tpm, tag) is uint v) items[available++] = (tag, v);
+                        if ((uint)tag < p || CapabilitySupport.Property(tpm, tag) is not uint v) continue;
+                        if (available++ < limit) list.TpmProperty[(int)list.Count++] = new TpmsTaggedProperty { Property = tag, Value = v };
                     }
-                    int n = w.Take(available, count, CapabilitySupport.MaxTpmProperties);
-                    f.Response.WriteUInt8(w.MoreData);
-                    f.Response.WriteUInt32((uint)input.Capability);
-                    f.Response.WriteUInt32((uint)n);
-                    foreach (var (tag, v) in items[..n])
-                    {
-                        f.Response.WriteUInt32((uint)tag);
-                        f.Response.WriteUInt32(v);
-                    }
+                    w.Take(available, count, CapabilitySupport.MaxTpmProperties);
                     break;
                 }
             case TpmCap.PcrProperties:
                 {
-                    var items = new List<(uint Tag, uint Mask)>();
+                    ref var list = ref data.PcrProperties;
+                    int available = 0;
                     for (uint tag = (uint)TpmPtPcr.Save; tag <= (uint)TpmPtPcr.Auth; tag++)
-                        if (tag >= p && PcrSubsystem.PropertyMask((TpmPtPcr)tag) is uint m) items.Add((tag, m));
-                    int n = w.Take(items.Count, count, CapabilitySupport.MaxPcrProperties);
-                    f.Response.WriteUInt8(w.MoreData);
-                    f.Response.WriteUInt32((uint)input.Capability);
-                    f.Response.WriteUInt32((uint)n);
-                    foreach (var (tag, mask) in items.Take(n))
+                        if (tag >= p && PcrSubsystem.PropertyMask((TpmPtPcr)tag) is not null) available++;
+                    int n = w.Take(available, count, CapabilitySupport.MaxPcrProperties);
+                    for (uint tag = (uint)TpmPtPcr.Save; tag <= (uint)TpmPtPcr.Auth && list.Count < n; tag++)
                     {
-                        f.Response.WriteUInt32(tag);
-                        f.Response.WriteUInt8(PcrSubsystem.SelectSize);
-                        for (int b = 0; b < PcrSubsystem.SelectSize; b++) f.Response.WriteUInt8((byte)(mask >> (8 * b)));
+                        if (tag < p || PcrSubsystem.PropertyMask((TpmPtPcr)tag) is not uint mask) continue;
+                        ref var entry = ref list.PcrProperty[(int)list.Count++];
+                        entry.Tag = (TpmPtPcr)tag;
+                        entry.SizeofSelect = PcrSubsystem.SelectSize;
+                        WriteMask(entry.PcrSelect, mask);
                     }
                     break;
                 }
             case TpmCap.EccCurves:
                 // No ECC: TPML_ECC_CURVE is empty.
-                WriteEmpty(ref f.Response, input.Capability);
                 break;
             case TpmCap.AuthPolicies:
                 {
-                    var items = new List<(uint Handle, AuthEntity Entity)>();
-                    foreach (uint h in (uint[])[(uint)TpmRh.Owner, (uint)TpmRh.Lockout, (uint)TpmRh.Endorsement, (uint)TpmRh.Platform])
-                        if (h >= p && tpm.TryGetEntity(h, out var e)) items.Add((h, e));
-                    int n = w.Take(items.Count, count, CapabilitySupport.MaxTaggedPolicies);
-                    f.Response.WriteUInt8(w.MoreData);
-                    f.Response.WriteUInt32((uint)input.Capability);
-                    f.Response.WriteUInt32((uint)n);
-                    foreach (var (h, e) in items.Take(n))
+                    ref var list = ref data.AuthPolicies;
+                    int available = 0;
+                    foreach (uint h in PolicyHandles)
+                        if (h >= p && tpm.TryGetEntity(h, out _)) available++;
+                    int n = w.Take(available, count, CapabilitySupport.MaxTaggedPolicies);
+                    foreach (uint h in PolicyHandles)
                     {
-                        f.Response.WriteUInt32(h);
-                        f.Response.WriteUInt16((ushort)e.PolicyAlg);
-                        f.Response.WriteBytes(e.AuthPolicy);
+                        if (list.Count == n) break;
+                        if (h < p || !tpm.TryGetEntity(h, out var e)) continue;
+                        ref var entry = ref list.Policies[(int)list.Count++];
+                        entry.Handle = h;
+                        SetDigest(ref entry.PolicyHash, e.PolicyAlg, e.AuthPolicy);
                     }
                     break;
                 }
             case TpmCap.Act:
                 // No authenticated countdown timers are implemented: TPML_ACT_DATA is empty.
-                WriteEmpty(ref f.Response, input.Capability);
                 break;
             default:
+                // TPM_CAP_VENDOR_PROPERTY: a TPM_CAP, but this TPM has no vendor-specific capability.
                 return TpmRc.Value.ForParameter(1);
         }
+        output.MoreData = w.MoreData;
         return TpmRc.Success;
     }
 
-    static void WriteEmpty(ref TpmWriter w, TpmCap cap)
+    /// <summary>A PCR bit mask as a pcrSelect octet array (PCR 0 is bit 0 of the first octet, Part 2 §10.6.1).</summary>
+    static void WriteMask(Span<byte> pcrSelect, uint mask)
     {
-        w.WriteUInt8(0);
-        w.WriteUInt32((uint)cap);
-        w.WriteUInt32(0);
+        for (int b = 0; b < PcrSubsystem.SelectSize; b++) pcrSelect[b] = (byte)(mask >> (8 * b));
     }
 
-    static void WriteU32List(ref TpmWriter w, TpmCap cap, List<uint> items, uint count, int max, Page page)
+    /// <summary>A TPMT_HA: the algorithm, and the digest in the arm it selects (none for TPM_ALG_NULL).</summary>
+    static void SetDigest(ref TpmtHa ha, TpmAlgId alg, ReadOnlySpan<byte> digest)
     {
-        int n = page.Take(items.Count, count, max);
-        w.WriteUInt8(page.MoreData);
-        w.WriteUInt32((uint)cap);
-        w.WriteUInt32((uint)n);
-        foreach (uint v in items.Take(n)) w.WriteUInt32(v);
+        ha.HashAlg = alg;
+        switch (alg)
+        {
+            case TpmAlgId.Sha1: digest.CopyTo(ha.Digest.Sha1); break;
+            case TpmAlgId.Sha256: digest.CopyTo(ha.Digest.Sha256); break;
+            case TpmAlgId.Sha384: digest.CopyTo(ha.Digest.Sha384); break;
+            case TpmAlgId.Sha512: digest.CopyTo(ha.Digest.Sha512); break;
+        }
     }
 
     /// <summary>Paging: min(available, propertyCount, the list's maximum); moreData if entries remain.</summary>

@@ -8,8 +8,8 @@ public static partial class CommandTable
     // Part 3 §28 Context Management (EvictControl comes with persistent objects).
     static partial void AddContext(List<CommandDescriptor> t)
     {
-        t.Add(Entry(TpmCc.ContextSave, ContextSave.Execute));
-        t.Add(Entry(TpmCc.ContextLoad, ContextLoad.Execute));
-        t.Add(Entry(TpmCc.FlushContext, FlushContext.Execute));
+        t.Add(Entry<ContextSaveIn, ContextSaveOut>(ContextSave.Execute));
+        t.Add(Entry<ContextLoadIn, ContextLoadOut>(ContextLoad.Execute));
+        t.Add(Entry<FlushContextIn, FlushContextOut>(FlushContext.Execute));
     }
 }

@@ -8,23 +8,14 @@ namespace Vtpm.Tpm2.Commands.Context;
 /// TPM 2.0 Part 3 §28.2 TPM2_ContextSave: saves a loaded session (its state leaves TPM RAM and is
 /// returned in an integrity-protected, encrypted TPMS_CONTEXT). Transient objects are not saved yet:
 /// this TPM has none (the dispatcher answers TPM_RC_REFERENCE_H0 for their handles).
-/// Response codes: TPM_RC_CONTEXT_GAP, TPM_RC_HANDLE (handle 1: not a session).
+/// Response codes: TPM_RC_CONTEXT_GAP, TPM_RC_HANDLE (handle 1: not a session), TPM_RC_SIZE (the context does not
+/// fit in the response).
 /// </summary>
 public static class ContextSave
 {
-    public readonly record struct In(uint SaveHandle);
-
-    public static TpmRc Parse(ref CommandFrame f, out In input)
+    public static TpmRc Execute(Tpm2Engine tpm, ref CommandFrame f, in ContextSaveIn input, ref ContextSaveOut output)
     {
-        input = new In(f.Handles[0]);
-        return TpmRc.Success;
-    }
-
-    public static TpmRc Execute(Tpm2Engine tpm, ref CommandFrame f)
-    {
-        var rc = Parse(ref f, out var input);
-        if (rc.IsError) return rc;
         if (HandleKinds.TypeOf(input.SaveHandle) is not (TpmHt.HmacSession or TpmHt.PolicySession)) return TpmRc.Handle.ForHandle(1);
-        return tpm.Sessions.Save(input.SaveHandle, ref f.Response);
+        return tpm.Sessions.Save(input.SaveHandle, f.Response.Free, ref output.Context);
     }
 }

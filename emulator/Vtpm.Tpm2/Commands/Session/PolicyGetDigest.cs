@@ -1,5 +1,6 @@
 using Vtpm.Tpm2.Dispatch;
 using Vtpm.Wire;
+using Vtpm.Wire.Tpm2;
 
 namespace Vtpm.Tpm2.Commands.Session;
 
@@ -9,20 +10,10 @@ namespace Vtpm.Tpm2.Commands.Session;
 /// </summary>
 public static class PolicyGetDigest
 {
-    public readonly record struct In(uint PolicySession);
-
-    public static TpmRc Parse(ref CommandFrame f, out In input)
+    public static TpmRc Execute(Tpm2Engine tpm, ref CommandFrame f, in PolicyGetDigestIn input, ref PolicyGetDigestOut output)
     {
-        input = new In(f.Handles[0]);
-        return TpmRc.Success;
-    }
-
-    public static TpmRc Execute(Tpm2Engine tpm, ref CommandFrame f)
-    {
-        var rc = Parse(ref f, out var input);
-        if (rc.IsError) return rc;
         if (!tpm.Sessions.TryGetLoaded(input.PolicySession, out var session) || !session.IsPolicy) return TpmRc.ReferenceHandle(0);
-        f.Response.WriteSized16(session.PolicyDigest);
+        output.PolicyDigest = Tpm2bDigest.From(session.PolicyDigest);
         return TpmRc.Success;
     }
 }

@@ -1,5 +1,6 @@
 using Vtpm.Tpm2.Dispatch;
 using Vtpm.Wire;
+using Vtpm.Wire.Tpm2;
 
 namespace Vtpm.Tpm2.Commands.Session;
 
@@ -10,18 +11,8 @@ namespace Vtpm.Tpm2.Commands.Session;
 /// </summary>
 public static class PolicyRestart
 {
-    public readonly record struct In(uint SessionHandle);
-
-    public static TpmRc Parse(ref CommandFrame f, out In input)
+    public static TpmRc Execute(Tpm2Engine tpm, ref CommandFrame f, in PolicyRestartIn input, ref PolicyRestartOut output)
     {
-        input = new In(f.Handles[0]);
-        return TpmRc.Success;
-    }
-
-    public static TpmRc Execute(Tpm2Engine tpm, ref CommandFrame f)
-    {
-        var rc = Parse(ref f, out var input);
-        if (rc.IsError) return rc;
         if (!tpm.Sessions.TryGetLoaded(input.SessionHandle, out var session) || !session.IsPolicy) return TpmRc.ReferenceHandle(0);
         session.ResetPolicy();
         return TpmRc.Success;

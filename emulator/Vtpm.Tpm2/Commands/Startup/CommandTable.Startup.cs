@@ -7,7 +7,7 @@ public static partial class CommandTable
 {
     static partial void AddStartup(List<CommandDescriptor> t)
     {
-        t.Add(Entry(TpmCc.Startup, Startup.Execute));
-        t.Add(Entry(TpmCc.Shutdown, Shutdown.Execute));
+        t.Add(Entry<StartupIn, StartupOut>(Startup.Execute));
+        t.Add(Entry<ShutdownIn, ShutdownOut>(Shutdown.Execute));
     }
 }

@@ -6,27 +6,13 @@ namespace Vtpm.Tpm2.Commands.Startup;
 
 /// <summary>
 /// TPM 2.0 Part 3 §9.4 TPM2_Shutdown: records an orderly shutdown; with TPM_SU_STATE also writes the
-/// save-state image a later Startup(STATE) resumes from. Response codes: TPM_RC_VALUE (bad type),
-/// TPM_RC_TYPE (Shutdown(STATE) while a PCR allocation is pending).
+/// save-state image a later Startup(STATE) resumes from. Response codes: TPM_RC_VALUE (parameter 1: not a TPM_SU —
+/// the generated unmarshal, Part 2 §6.10), TPM_RC_TYPE (Shutdown(STATE) while a PCR allocation is pending).
 /// </summary>
 public static class Shutdown
 {
-    public readonly record struct In(TpmSu ShutdownType);
-
-    public static TpmRc Parse(ref CommandFrame f, out In input)
+    public static TpmRc Execute(Tpm2Engine tpm, ref CommandFrame f, in ShutdownIn input, ref ShutdownOut output)
     {
-        input = default;
-        var rc = f.ReadUInt16(out ushort su);
-        if (rc.IsError) return rc;
-        if (su is not ((ushort)TpmSu.Clear or (ushort)TpmSu.State)) return TpmRc.Value.ForParameter(1);
-        input = new In((TpmSu)su);
-        return TpmRc.Success;
-    }
-
-    public static TpmRc Execute(Tpm2Engine tpm, ref CommandFrame f)
-    {
-        var rc = Parse(ref f, out var input);
-        if (rc.IsError) return rc;
         // A pending PCR_Allocate only takes effect at a TPM Reset, so a state image would carry banks that
         // no longer match; the reference (and swtpm) refuse Shutdown(STATE) then.
         if (input.ShutdownType == TpmSu.State && tpm.Pcr.AllocationPending) return TpmRc.Type.ForParameter(1);

@@ -9,27 +9,14 @@ namespace Vtpm.Tpm2.Commands.Startup;
 /// TPM 2.0 Part 3 §9.3 TPM2_Startup. Decides which of Part 1 §12.2's startups this is from the last
 /// orderly shutdown: Startup(CLEAR) after Shutdown(STATE) is a TPM Restart, otherwise a TPM Reset;
 /// Startup(STATE) after Shutdown(STATE) is a TPM Resume and restores the save-state image.
-/// Response codes: TPM_RC_VALUE (Startup(STATE) without a preceding Shutdown(STATE) or image);
-/// TPM_RC_INITIALIZE (already started — answered by the dispatcher's gate); TPM_RC_LOCALITY (not locality 0 or 3).
+/// Response codes: TPM_RC_VALUE (parameter 1: not a TPM_SU — the generated unmarshal, Part 2 §6.10 — or
+/// Startup(STATE) without a preceding Shutdown(STATE) or image); TPM_RC_INITIALIZE (already started — answered by
+/// the dispatcher's gate); TPM_RC_LOCALITY (not locality 0 or 3).
 /// </summary>
 public static class Startup
 {
-    public readonly record struct In(TpmSu StartupType);
-
-    public static TpmRc Parse(ref CommandFrame f, out In input)
+    public static TpmRc Execute(Tpm2Engine tpm, ref CommandFrame f, in StartupIn input, ref StartupOut output)
     {
-        input = default;
-        var rc = f.ReadUInt16(out ushort su);
-        if (rc.IsError) return rc;
-        if (su is not ((ushort)TpmSu.Clear or (ushort)TpmSu.State)) return TpmRc.Value.ForParameter(1);
-        input = new In((TpmSu)su);
-        return TpmRc.Success;
-    }
-
-    public static TpmRc Execute(Tpm2Engine tpm, ref CommandFrame f)
-    {
-        var rc = Parse(ref f, out var input);
-        if (rc.IsError) return rc;
         // PC Client (and the reference, libtpms): Startup only from locality 0 or 3.
         if (f.Locality is not (0 or 3)) return TpmRc.Locality;
         bool afterShutdownState = tpm.Engine.OrderlyShutdown == TpmSu.State;

@@ -7,8 +7,8 @@ public static partial class CommandTable
 {
     static partial void AddTesting(List<CommandDescriptor> t)
     {
-        t.Add(Entry(TpmCc.SelfTest, SelfTest.Execute));
-        t.Add(Entry(TpmCc.IncrementalSelfTest, IncrementalSelfTest.Execute));
-        t.Add(Entry(TpmCc.GetTestResult, GetTestResult.Execute));
+        t.Add(Entry<SelfTestIn, SelfTestOut>(SelfTest.Execute));
+        t.Add(Entry<IncrementalSelfTestIn, IncrementalSelfTestOut>(IncrementalSelfTest.Execute));
+        t.Add(Entry<GetTestResultIn, GetTestResultOut>(GetTestResult.Execute));
     }
 }

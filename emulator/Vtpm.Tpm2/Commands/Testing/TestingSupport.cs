@@ -22,11 +22,11 @@ public static class TestingSupport
         return TpmRc.Success;
     }
 
-    public static List<TpmAlgId> Untested(Tpm2Engine tpm)
+    /// <summary>The implemented algorithms not yet tested, in <see cref="ImplementedAlgorithms.All"/>'s order, as a TPML_ALG.</summary>
+    public static void Untested(Tpm2Engine tpm, ref TpmlAlg list)
     {
-        var list = new List<TpmAlgId>();
+        list.Count = 0;
         foreach (var (alg, _) in ImplementedAlgorithms.All)
-            if (!tpm.Random.TestedAlgorithms.Contains(alg)) list.Add(alg);
-        return list;
+            if (!tpm.Random.TestedAlgorithms.Contains(alg)) list.Algorithms[(int)list.Count++] = alg;
     }
 }

@@ -16,10 +16,24 @@ public sealed class Session
     public TpmSe SessionType { get; init; }
     public TpmAlgId AuthHash { get; init; }
 
-    /// <summary>TPMT_SYM_DEF of StartAuthSession: TPM_ALG_NULL, TPM_ALG_XOR or TPM_ALG_AES (CFB).</summary>
+    /// <summary>
+    /// TPMT_SYM_DEF of StartAuthSession (Part 2 §11.1.6): TPM_ALG_NULL, TPM_ALG_XOR or TPM_ALG_AES (CFB), held as
+    /// algorithm, keyBits and mode (XOR's hash in keyBits; TPM_ALG_NULL the mode of XOR and NULL), as the state keeps it.
+    /// </summary>
     public TpmAlgId SymmetricAlg { get; init; }
     public ushort SymmetricKeyBits { get; init; }
     public TpmAlgId SymmetricMode { get; init; }
+
+    /// <summary>keyBits as <see cref="SymmetricKeyBits"/> holds it: AES's key size, XOR's hash, 0 for NULL.</summary>
+    public static ushort KeyBitsOf(in TpmtSymDef symmetric) => symmetric.Algorithm switch
+    {
+        TpmAlgId.Aes => symmetric.KeyBits.Aes,
+        TpmAlgId.Xor => (ushort)symmetric.KeyBits.Xor,
+        _ => 0,
+    };
+
+    /// <summary>mode as <see cref="SymmetricMode"/> holds it: AES's mode, TPM_ALG_NULL otherwise.</summary>
+    public static TpmAlgId ModeOf(in TpmtSymDef symmetric) => symmetric.Algorithm == TpmAlgId.Aes ? symmetric.Mode.Aes : TpmAlgId.Null;
 
     /// <summary>Part 1 §19.6.8: empty for an unbound, unsalted session.</summary>
     public byte[] SessionKey { get; init; } = [];
@@ -121,11 +135,13 @@ public sealed class Session
             IsPasswordNeeded = r.Bool(),
             AuditDigest = r.Bytes(TpmHash.MaxDigestSize),
         };
+        // What StartAuthSession accepts: the generated TPMT_SYM_DEF checks (Part 2 §11.1.6: TPMI_AES_KEY_BITS, XOR's
+        // TPMI_ALG_HASH), and CFB for AES (Part 1 §21.3).
         bool symmetricOk = s.SymmetricAlg switch
         {
             TpmAlgId.Null => true,
-            TpmAlgId.Xor => true,
-            TpmAlgId.Aes => s.SymmetricKeyBits is 128 or 256 && s.SymmetricMode == TpmAlgId.Cfb,
+            TpmAlgId.Xor => TpmiAlgHash.Check((TpmAlgId)s.SymmetricKeyBits).IsSuccess,
+            TpmAlgId.Aes => TpmiAesKeyBits.Check(s.SymmetricKeyBits).IsSuccess && s.SymmetricMode == TpmAlgId.Cfb,
             _ => false,
         };
         if (!symmetricOk) throw new StateFormatException($"bad session symmetric {s.SymmetricAlg}/{s.SymmetricKeyBits}/{s.SymmetricMode}");

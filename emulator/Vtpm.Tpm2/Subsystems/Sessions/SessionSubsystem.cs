@@ -108,7 +108,7 @@ public sealed class SessionSubsystem(Tpm2Engine tpm) : Subsystem(tpm)
     /// <see cref="MaxLoadedSessions"/> are loaded, TPM_RC_SESSION_HANDLES when all
     /// <see cref="MaxActiveSessions"/> handles are in use (Part 3 §11.1).
     /// </summary>
-    public TpmRc Create(TpmSe type, TpmAlgId authHash, TpmAlgId symAlg, ushort symKeyBits, TpmAlgId symMode,
+    public TpmRc Create(TpmSe type, TpmAlgId authHash, in TpmtSymDef symmetric,
         ReadOnlySpan<byte> nonceCaller, ReadOnlySpan<byte> bindAuthValue, ReadOnlySpan<byte> boundEntity, bool bound, out Session session)
     {
         session = null!;
@@ -136,9 +136,9 @@ public sealed class SessionSubsystem(Tpm2Engine tpm) : Subsystem(tpm)
             Handle = handleBase + (uint)slot,
             SessionType = type,
             AuthHash = authHash,
-            SymmetricAlg = symAlg,
-            SymmetricKeyBits = symKeyBits,
-            SymmetricMode = symMode,
+            SymmetricAlg = symmetric.Algorithm,
+            SymmetricKeyBits = Session.KeyBitsOf(symmetric),
+            SymmetricMode = Session.ModeOf(symmetric),
             SessionKey = sessionKey,
             NonceTpm = nonceTpm,
             BoundEntity = bound && type == TpmSe.Hmac ? boundEntity.ToArray() : [],
@@ -174,9 +174,11 @@ public sealed class SessionSubsystem(Tpm2Engine tpm) : Subsystem(tpm)
     /// caller in a blob protected as Part 1 §30.3 describes — encrypted with a key derived from the NULL
     /// hierarchy's proof by KDFa(…, "CONTEXT", sequence, handle) and integrity-protected by an HMAC under the
     /// proof over the per-reset value, sequence, handle and encrypted state.
-    /// TPM_RC_CONTEXT_GAP if the oldest saved session would fall further behind than <see cref="ContextGapMax"/>.
+    /// TPM_RC_CONTEXT_GAP if the oldest saved session would fall further behind than <see cref="ContextGapMax"/>;
+    /// TPM_RC_SIZE if the marshalled TPMS_CONTEXT would not fit in <paramref name="room"/> octets (what is left of
+    /// the response) — both before the session leaves RAM.
     /// </summary>
-    public TpmRc Save(uint handle, ref TpmWriter response)
+    public TpmRc Save(uint handle, int room, ref TpmsContext context)
     {
         if (!TryGetLoaded(handle, out var session) || !TryGetSlot(handle, out int slot)) return TpmRc.Handle.ForHandle(1);
         ulong sequence = _contextCounter;
@@ -192,15 +194,16 @@ public sealed class SessionSubsystem(Tpm2Engine tpm) : Subsystem(tpm)
         ContextCrypt(proof, sequence, handle, state, encrypt: true);
         var integrity = ContextIntegrity(proof, sequence, handle, hierarchy, state);
 
-        // TPMS_CONTEXT (Part 2 §14.5): sequence, savedHandle, hierarchy, contextBlob.
-        response.WriteUInt64(sequence);
-        response.WriteUInt32(handle);
-        response.WriteUInt32(hierarchy);
-        int blob = response.BeginSized16();
-        response.WriteSized16(integrity);
-        response.WriteBytes(state);
-        response.EndSized16(blob);
-        if (response.Overflowed) return TpmRc.Size;
+        // TPMS_CONTEXT (Part 2 §14.5): sequence, savedHandle, hierarchy, contextBlob (TPMS_CONTEXT_DATA: the integrity
+        // TPM2B_DIGEST, then the encrypted state).
+        context.Sequence = sequence;
+        context.SavedHandle = handle;
+        context.Hierarchy = hierarchy;
+        var blob = new TpmWriter(context.ContextBlob.Buffer);
+        blob.WriteSized16(integrity);
+        blob.WriteBytes(state);
+        if (blob.Overflowed || 8 + 4 + 4 + 2 + blob.Position > room) return TpmRc.Size;
+        context.ContextBlob.Size = (ushort)blob.Position;
 
         _contextCounter++;
         _loaded[slot] = null;

@@ -2580,6 +2580,7 @@ public partial struct StartupIn : ICommandIn
     {
         if (!r.TryReadUInt16(out ushort t0)) return (TpmRc.Insufficient).ForParameter(1);
         StartupType = (TpmSu)t0;
+        if (t0 is not (0x0 or 0x1)) return (TpmRc.Value).ForParameter(1);
         return TpmRc.Success;
     }
 
@@ -2642,6 +2643,7 @@ public partial struct ShutdownIn : ICommandIn
     {
         if (!r.TryReadUInt16(out ushort t0)) return (TpmRc.Insufficient).ForParameter(1);
         ShutdownType = (TpmSu)t0;
+        if (t0 is not (0x0 or 0x1)) return (TpmRc.Value).ForParameter(1);
         return TpmRc.Success;
     }
 
@@ -6162,6 +6164,7 @@ public partial struct StartAuthSessionIn : ICommandIn
         if (rc1.IsError) return (rc1).ForParameter(2);
         if (!r.TryReadUInt8(out byte t2)) return (TpmRc.Insufficient).ForParameter(3);
         SessionType = (TpmSe)t2;
+        if (t2 is not (0x0 or 0x1 or 0x3)) return (TpmRc.Value).ForParameter(3);
         var rc3 = TpmtSymDef.Unmarshal(ref r, out Symmetric, true);
         if (rc3.IsError) return (rc3).ForParameter(4);
         if (!r.TryReadUInt16(out ushort t4)) return (TpmRc.Insufficient).ForParameter(5);
@@ -6457,6 +6460,7 @@ public partial struct GetCapabilityIn : ICommandIn
     {
         if (!r.TryReadUInt32(out uint t0)) return (TpmRc.Insufficient).ForParameter(1);
         Capability = (TpmCap)t0;
+        if (t0 is not (0x0 or 0x1 or 0x2 or 0x3 or 0x4 or 0x5 or 0x6 or 0x7 or 0x8 or 0x9 or 0xA or 0x100)) return (TpmRc.Value).ForParameter(1);
         if (!r.TryReadUInt32(out uint t1)) return (TpmRc.Insufficient).ForParameter(2);
         Property = (uint)t1;
         if (!r.TryReadUInt32(out uint t2)) return (TpmRc.Insufficient).ForParameter(3);

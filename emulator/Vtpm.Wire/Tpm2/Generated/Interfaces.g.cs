@@ -1010,7 +1010,6 @@ public static partial class TpmiAesKeyBits
     {
         ushort v = (ushort)value;
         return v == 0x80
-            || v == 0xC0
             || v == 0x100
             ? TpmRc.Success : TpmRc.Value;
     }

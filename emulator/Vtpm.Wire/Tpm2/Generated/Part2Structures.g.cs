@@ -1710,6 +1710,7 @@ public partial struct TpmsCapabilityData
         v = default;
         if (!r.TryReadUInt32(out uint t0)) return TpmRc.Insufficient;
         v.Capability = (TpmCap)t0;
+        if (t0 is not (0x0 or 0x1 or 0x2 or 0x3 or 0x4 or 0x5 or 0x6 or 0x7 or 0x8 or 0x9 or 0xA or 0x100)) return TpmRc.Value;
         var rc1 = TpmuCapabilities.Unmarshal(ref r, (ulong)v.Capability, out v.Data);
         if (rc1.IsError) return rc1;
         return TpmRc.Success;
