@@ -16,16 +16,3 @@ public struct AuthSession
     /// <summary>Index into the command's handle area this session authorizes, or -1 (audit/encrypt only).</summary>
     public int AuthorizesHandle;
 }
-
-/// <summary>TPMA_SESSION bits (Part 2 §8.4).</summary>
-[Flags]
-public enum TpmaSession : byte
-{
-    ContinueSession = 0x01,
-    AuditExclusive = 0x02,
-    AuditReset = 0x04,
-    Reserved = 0x18,
-    Decrypt = 0x20,
-    Encrypt = 0x40,
-    Audit = 0x80,
-}

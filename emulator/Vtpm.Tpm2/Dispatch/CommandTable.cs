@@ -91,7 +91,7 @@ public static partial class CommandTable
         });
 
     /// <summary>Binds a handler to its command as the catalog describes it (handles, roles, attributes).</summary>
-    internal static CommandDescriptor Entry(TpmCc code, CommandHandler handler)
+    static CommandDescriptor Entry(TpmCc code, CommandHandler handler)
     {
         var info = CommandCatalog.Get(code);
         return new(info, handler, [.. info.Handles.Select(h => new HandleSpec(HandleKinds.For(h.Type), h.Role, h.AllowNull))]);

@@ -398,7 +398,6 @@ public sealed partial class Tpm2Engine
             AuthSessions = authSessionHandles,
         };
         var result = d.Handler(this, ref frame);
-        if (result.IsSuccess && !frame.Parameters.AtEnd) result = TpmRc.Size;
         if (result.IsSuccess && frame.Response.Overflowed) result = TpmRc.Size;
         if (result.IsError)
         {
