@@ -293,6 +293,15 @@ public static class DiffSequences
             DiffStep.Of("read DA lockout counter", GetCap(TpmCap.TpmProperties, (uint)TpmPt.LockoutCounter, 1), 0),
             DiffStep.Of("the old password still authorizes (the index is unwritten)", NvRead(Index, 0, 0, Index, "pw"), 0x14A),
         ]),
+        new("SizedStructureSizes", "A TPM2B holding a structure must be exactly the size it says: smaller or larger is TPM_RC_SIZE (Part 2 §10.4 size=)",
+        [
+            StartupClear,
+            DiffStep.Of("TPM2B_NV_PUBLIC size 13 for 14 octets", Cmd.Of(TpmCc.NvDefineSpace).Handle(TpmRh.Owner).Password().B2("")
+                .U16(13).U32(Index).U16((ushort)TpmAlgId.Sha256).U32(OwnerRwAuthRw).U16(0).U16(8), 0x2D5),
+            DiffStep.Of("TPM2B_NV_PUBLIC size 15 for 14 octets", Cmd.Of(TpmCc.NvDefineSpace).Handle(TpmRh.Owner).Password().B2("")
+                .U16(15).U32(Index).U16((ushort)TpmAlgId.Sha256).U32(OwnerRwAuthRw).U16(0).U16(8), 0x2D5),
+            DiffStep.Of("TPM2B_NV_PUBLIC of the right size", DefineNv(Index, OwnerRwAuthRw, 8), 0),
+        ]),
         new("HierarchyAuthAndDa", "HierarchyChangeAuth, DictionaryAttackParameters, Clear (Part 3 §24, §25)",
         [
             StartupClear,

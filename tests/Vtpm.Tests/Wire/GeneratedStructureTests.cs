@@ -60,14 +60,18 @@ public sealed class GeneratedStructureTests
     [TestMethod]
     public void ZeroSizedPublicAreaIsTpmRcSize() => Assert.AreEqual(TpmRc.Size, Parse("0000", out _));
 
+    /// <summary>The public area is read as it stands and must use exactly the size given (the reference's and swtpm's rule).</summary>
     [TestMethod]
-    public void SizeBeyondTheBufferIsTpmRcInsufficient() => Assert.AreEqual(TpmRc.Insufficient, Parse("0200" + RsaStorageTemplate[4..], out _));
+    public void SizeBeyondThePublicAreaIsTpmRcSize() => Assert.AreEqual(TpmRc.Size, Parse("0200" + RsaStorageTemplate[4..], out _));
 
     [TestMethod]
     public void SizeLargerThanThePublicAreaIsTpmRcSize() => Assert.AreEqual(TpmRc.Size, Parse("001C" + RsaStorageTemplate[4..] + "0000", out _));
 
     [TestMethod]
-    public void SizeSmallerThanThePublicAreaIsTpmRcInsufficient() => Assert.AreEqual(TpmRc.Insufficient, Parse("0018" + RsaStorageTemplate[4..^4], out _));
+    public void SizeSmallerThanThePublicAreaIsTpmRcSize() => Assert.AreEqual(TpmRc.Size, Parse("0018" + RsaStorageTemplate[4..], out _));
+
+    [TestMethod]
+    public void PublicAreaCutShortByTheBufferIsTpmRcInsufficient() => Assert.AreEqual(TpmRc.Insufficient, Parse("001A" + RsaStorageTemplate[4..^4], out _));
 
     [TestMethod]
     public void UnknownObjectTypeIsTpmRcType() => Assert.AreEqual(TpmRc.Type, Parse("001A" + "0099" + RsaStorageTemplate[8..], out _));

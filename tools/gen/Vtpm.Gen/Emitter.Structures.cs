@@ -147,20 +147,24 @@ public sealed partial class Emitter
         return f.Plus ? (ownerHasFlag ? ", allowNull" : ", true") : ", false";
     }
 
+    /// <summary>
+    /// A size= structure (TPM2B_PUBLIC ...): the inner structure is read from the command as it stands and must have
+    /// used exactly the size given — more or fewer octets are TPM_RC_SIZE, as the reference and swtpm answer; only a
+    /// structure cut short by the end of the whole buffer is TPM_RC_INSUFFICIENT.
+    /// </summary>
     void EmitSizedRead(StringBuilder sb, Field size, Field inner, List<Field> fields, string obj, string indent, Func<string, string> fail, bool ownerHasFlag)
     {
-        string n = Tmp("size"), bytes = Tmp("inner"), sub = Tmp("sub");
+        string n = Tmp("size"), start = Tmp("start");
         sb.Append($"{indent}if (!r.TryReadUInt16(out ushort {n})) {fail("TpmRc.Insufficient")}\n");
         sb.Append($"{indent}{obj}{Naming.Member(size.Name)} = {n};\n");
         if (size.Option("optional") is not null) sb.Append($"{indent}if ({n} != 0)\n{indent}{{\n");
         else sb.Append($"{indent}if ({n} == 0) {fail(size.Option("error") is { } e ? Rc(e) : "TpmRc.Size")}\n{indent}{{\n");
         string i2 = indent + "    ";
-        sb.Append($"{i2}if (!r.TryReadBytes({n}, out var {bytes})) {fail("TpmRc.Insufficient")}\n");
-        sb.Append($"{i2}var {sub} = new TpmReader({bytes});\n");
+        sb.Append($"{i2}int {start} = r.Position;\n");
         string rc = Tmp("rc");
-        sb.Append($"{i2}var {rc} = {Naming.Type(inner.Type)}.Unmarshal(ref {sub}, out {obj}{Naming.Member(inner.Name)}{NullArg(inner, ownerHasFlag)});\n");
+        sb.Append($"{i2}var {rc} = {Naming.Type(inner.Type)}.Unmarshal(ref r, out {obj}{Naming.Member(inner.Name)}{NullArg(inner, ownerHasFlag)});\n");
         sb.Append($"{i2}if ({rc}.IsError) {fail(rc)}\n");
-        sb.Append($"{i2}if (!{sub}.AtEnd) {fail("TpmRc.Size")}\n");
+        sb.Append($"{i2}if (r.Position - {start} != {n}) {fail("TpmRc.Size")}\n");
         sb.Append($"{indent}}}\n");
     }
 

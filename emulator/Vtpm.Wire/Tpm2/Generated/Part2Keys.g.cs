@@ -499,11 +499,10 @@ public partial struct Tpm2bSensitiveCreate
         v.Size = size0;
         if (size0 == 0) return TpmRc.Size;
         {
-            if (!r.TryReadBytes(size0, out var inner1)) return TpmRc.Insufficient;
-            var sub2 = new TpmReader(inner1);
-            var rc3 = TpmsSensitiveCreate.Unmarshal(ref sub2, out v.Sensitive);
-            if (rc3.IsError) return rc3;
-            if (!sub2.AtEnd) return TpmRc.Size;
+            int start1 = r.Position;
+            var rc2 = TpmsSensitiveCreate.Unmarshal(ref r, out v.Sensitive);
+            if (rc2.IsError) return rc2;
+            if (r.Position - start1 != size0) return TpmRc.Size;
         }
         return TpmRc.Success;
     }
@@ -511,9 +510,9 @@ public partial struct Tpm2bSensitiveCreate
     /// <summary>Marshals this TPM2B_SENSITIVE_CREATE.</summary>
     public readonly void Marshal(ref TpmWriter w)
     {
-        int at4 = w.BeginSized16();
+        int at3 = w.BeginSized16();
         Sensitive.Marshal(ref w);
-        w.EndSized16(at4);
+        w.EndSized16(at3);
     }
 }
 
@@ -1850,11 +1849,10 @@ public partial struct Tpm2bEccPoint
         v.Size = size0;
         if (size0 == 0) return TpmRc.Size;
         {
-            if (!r.TryReadBytes(size0, out var inner1)) return TpmRc.Insufficient;
-            var sub2 = new TpmReader(inner1);
-            var rc3 = TpmsEccPoint.Unmarshal(ref sub2, out v.Point);
-            if (rc3.IsError) return rc3;
-            if (!sub2.AtEnd) return TpmRc.Size;
+            int start1 = r.Position;
+            var rc2 = TpmsEccPoint.Unmarshal(ref r, out v.Point);
+            if (rc2.IsError) return rc2;
+            if (r.Position - start1 != size0) return TpmRc.Size;
         }
         return TpmRc.Success;
     }
@@ -1862,9 +1860,9 @@ public partial struct Tpm2bEccPoint
     /// <summary>Marshals this TPM2B_ECC_POINT.</summary>
     public readonly void Marshal(ref TpmWriter w)
     {
-        int at4 = w.BeginSized16();
+        int at3 = w.BeginSized16();
         Point.Marshal(ref w);
-        w.EndSized16(at4);
+        w.EndSized16(at3);
     }
 }
 
@@ -2888,11 +2886,10 @@ public partial struct Tpm2bPublic
         v.Size = size0;
         if (size0 == 0) return TpmRc.Size;
         {
-            if (!r.TryReadBytes(size0, out var inner1)) return TpmRc.Insufficient;
-            var sub2 = new TpmReader(inner1);
-            var rc3 = TpmtPublic.Unmarshal(ref sub2, out v.PublicArea, allowNull);
-            if (rc3.IsError) return rc3;
-            if (!sub2.AtEnd) return TpmRc.Size;
+            int start1 = r.Position;
+            var rc2 = TpmtPublic.Unmarshal(ref r, out v.PublicArea, allowNull);
+            if (rc2.IsError) return rc2;
+            if (r.Position - start1 != size0) return TpmRc.Size;
         }
         return TpmRc.Success;
     }
@@ -2900,9 +2897,9 @@ public partial struct Tpm2bPublic
     /// <summary>Marshals this TPM2B_PUBLIC.</summary>
     public readonly void Marshal(ref TpmWriter w)
     {
-        int at4 = w.BeginSized16();
+        int at3 = w.BeginSized16();
         PublicArea.Marshal(ref w);
-        w.EndSized16(at4);
+        w.EndSized16(at3);
     }
 }
 
@@ -3132,11 +3129,10 @@ public partial struct Tpm2bSensitive
         v.Size = size0;
         if (size0 != 0)
         {
-            if (!r.TryReadBytes(size0, out var inner1)) return TpmRc.Insufficient;
-            var sub2 = new TpmReader(inner1);
-            var rc3 = TpmtSensitive.Unmarshal(ref sub2, out v.SensitiveArea);
-            if (rc3.IsError) return rc3;
-            if (!sub2.AtEnd) return TpmRc.Size;
+            int start1 = r.Position;
+            var rc2 = TpmtSensitive.Unmarshal(ref r, out v.SensitiveArea);
+            if (rc2.IsError) return rc2;
+            if (r.Position - start1 != size0) return TpmRc.Size;
         }
         return TpmRc.Success;
     }
@@ -3147,9 +3143,9 @@ public partial struct Tpm2bSensitive
         if (Size == 0) w.WriteUInt16(0);
         else
         {
-            int at4 = w.BeginSized16();
+            int at3 = w.BeginSized16();
             SensitiveArea.Marshal(ref w);
-            w.EndSized16(at4);
+            w.EndSized16(at3);
         }
     }
 }
@@ -3413,11 +3409,10 @@ public partial struct Tpm2bNvPublic
         v.Size = size0;
         if (size0 == 0) return TpmRc.Size;
         {
-            if (!r.TryReadBytes(size0, out var inner1)) return TpmRc.Insufficient;
-            var sub2 = new TpmReader(inner1);
-            var rc3 = TpmsNvPublic.Unmarshal(ref sub2, out v.NvPublic);
-            if (rc3.IsError) return rc3;
-            if (!sub2.AtEnd) return TpmRc.Size;
+            int start1 = r.Position;
+            var rc2 = TpmsNvPublic.Unmarshal(ref r, out v.NvPublic);
+            if (rc2.IsError) return rc2;
+            if (r.Position - start1 != size0) return TpmRc.Size;
         }
         return TpmRc.Success;
     }
@@ -3425,9 +3420,9 @@ public partial struct Tpm2bNvPublic
     /// <summary>Marshals this TPM2B_NV_PUBLIC.</summary>
     public readonly void Marshal(ref TpmWriter w)
     {
-        int at4 = w.BeginSized16();
+        int at3 = w.BeginSized16();
         NvPublic.Marshal(ref w);
-        w.EndSized16(at4);
+        w.EndSized16(at3);
     }
 }
 
@@ -3673,11 +3668,10 @@ public partial struct Tpm2bCreationData
         v.Size = size0;
         if (size0 == 0) return TpmRc.Size;
         {
-            if (!r.TryReadBytes(size0, out var inner1)) return TpmRc.Insufficient;
-            var sub2 = new TpmReader(inner1);
-            var rc3 = TpmsCreationData.Unmarshal(ref sub2, out v.CreationData);
-            if (rc3.IsError) return rc3;
-            if (!sub2.AtEnd) return TpmRc.Size;
+            int start1 = r.Position;
+            var rc2 = TpmsCreationData.Unmarshal(ref r, out v.CreationData);
+            if (rc2.IsError) return rc2;
+            if (r.Position - start1 != size0) return TpmRc.Size;
         }
         return TpmRc.Success;
     }
@@ -3685,9 +3679,9 @@ public partial struct Tpm2bCreationData
     /// <summary>Marshals this TPM2B_CREATION_DATA.</summary>
     public readonly void Marshal(ref TpmWriter w)
     {
-        int at4 = w.BeginSized16();
+        int at3 = w.BeginSized16();
         CreationData.Marshal(ref w);
-        w.EndSized16(at4);
+        w.EndSized16(at3);
     }
 }
 
