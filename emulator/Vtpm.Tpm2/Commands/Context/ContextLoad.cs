@@ -18,15 +18,22 @@ public static class ContextLoad
     public static TpmRc Execute(Tpm2Engine tpm, ref CommandFrame f, in ContextLoadIn input, ref ContextLoadOut output)
     {
         ref readonly var context = ref input.Context;
-        // TPM2B_CONTEXT_DATA may hold an object context (MAX_CONTEXT_SIZE); this TPM saves only sessions, whose blobs
-        // are at most TPM_PT_MAX_SESSION_CONTEXT octets: a larger one is TPM_RC_SIZE before anything else is looked at.
-        if (context.ContextBlob.Size > SessionSubsystem.MaxSessionContext) return TpmRc.Size.ForParameter(1);
+        // A session's blob is at most TPM_PT_MAX_SESSION_CONTEXT octets: a larger one is TPM_RC_SIZE before anything else
+        // is looked at. An object context may be larger (up to MAX_CONTEXT_SIZE, the generated TPM2B_CONTEXT_DATA's limit).
+        bool objectContext = context.SavedHandle == ObjectSubsystem.SavedObjectHandle;
+        if (!objectContext && context.ContextBlob.Size > SessionSubsystem.MaxSessionContext) return TpmRc.Size.ForParameter(1);
         if (context.Hierarchy != (uint)TpmRh.Null)
         {
             var rc = tpm.Hierarchy.CheckEnabled(context.Hierarchy);
             if (rc.IsError) return rc.ForParameter(1);
         }
-        // Only sessions are ever saved by this TPM, so an object context cannot pass the integrity check.
+        if (objectContext)
+        {
+            var rc = tpm.Objects.LoadContext(context, out uint handle);
+            output.LoadedHandle = handle;
+            return rc;
+        }
+        // Sessions and key or data objects are what this TPM saves: any other savedHandle cannot pass the integrity check.
         if (HandleKinds.TypeOf(context.SavedHandle) is not (TpmHt.HmacSession or TpmHt.PolicySession)) return TpmRc.Integrity.ForParameter(1);
         var result = tpm.Sessions.Load(context.Sequence, context.SavedHandle, context.Hierarchy, context.ContextBlob.Span, out uint loaded);
         if (result.IsError) return result;

@@ -15,13 +15,19 @@ public sealed class KeyObject
     public TpmtSensitive Sensitive;
 
     public KeyObject(in TpmtPublic pub, in TpmtSensitive sensitive, uint hierarchy, ReadOnlySpan<byte> parentQualifiedName)
+        : this(pub, sensitive, hierarchy, parentQualifiedName, null)
+    {
+    }
+
+    /// <summary>An object whose Qualified Name is known already (a context being loaded).</summary>
+    public KeyObject(in TpmtPublic pub, in TpmtSensitive sensitive, uint hierarchy, ReadOnlySpan<byte> parentQualifiedName, byte[]? qualifiedName)
     {
         Public = pub;
         Sensitive = sensitive;
         Hierarchy = hierarchy;
         // Part 1 §16: an object whose nameAlg is TPM_ALG_NULL is named by its handle.
         Name = pub.NameAlg == TpmAlgId.Null ? [] : NameOf(pub);
-        QualifiedName = pub.NameAlg == TpmAlgId.Null ? [] : QualifiedNameOf(pub.NameAlg, parentQualifiedName, Name);
+        QualifiedName = qualifiedName ?? (pub.NameAlg == TpmAlgId.Null ? [] : QualifiedNameOf(pub.NameAlg, parentQualifiedName, Name));
     }
 
     /// <summary>The hierarchy whose seed the object descends from (TPM_RH_NULL for the null hierarchy).</summary>

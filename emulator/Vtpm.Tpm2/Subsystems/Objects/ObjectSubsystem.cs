@@ -1,5 +1,7 @@
+using Vtpm.Tpm2.Crypto;
 using Vtpm.Tpm2.Dispatch;
 using Vtpm.Tpm2.State;
+using Vtpm.Wire;
 using Vtpm.Wire.Tpm2;
 
 namespace Vtpm.Tpm2.Subsystems;
@@ -157,6 +159,96 @@ public sealed class ObjectSubsystem : Subsystem
         if (property != TpmPt.HrTransientAvail) return false;
         foreach (var s in _slots) if (s is null) value++;
         return true;
+    }
+
+    // ---------------------------------------------------------------- contexts of objects
+
+    /// <summary>Part 3 §28.2: the savedHandle of a transient object's context.</summary>
+    public const uint SavedObjectHandle = TransientFirst;
+
+    const byte ObjectContextVersion = 1;
+
+    ulong _contextSequence;
+
+    /// <summary>
+    /// TPM2_ContextSave of a loaded key or data object (Part 1 §30.3): the object stays loaded; its public and
+    /// sensitive areas go out encrypted and integrity-protected under its hierarchy's proof and the per-reset value,
+    /// so the context loads again after a Resume or a Restart but not after a TPM Reset (as swtpm).
+    /// TPM_RC_HANDLE (handle 1) for what is not a key or data object; TPM_RC_SIZE when it does not fit.
+    /// </summary>
+    public TpmRc SaveContext(uint handle, int room, ref TpmsContext context)
+    {
+        if (GetKey(handle) is not { } key) return TpmRc.Handle.ForHandle(1);
+        var w = new StateWriter();
+        w.U8(ObjectContextVersion);
+        var buffer = new byte[Math.Max(TpmtPublic.MaxSize, TpmtSensitive.MaxSize)];
+        var m = new TpmWriter(buffer);
+        key.Public.Marshal(ref m);
+        w.U16((ushort)m.Position);
+        w.Bytes(m.Written);
+        m = new TpmWriter(buffer);
+        key.Sensitive.Marshal(ref m);
+        w.U16((ushort)m.Position);
+        w.Bytes(m.Written);
+        System.Security.Cryptography.CryptographicOperations.ZeroMemory(buffer);
+        w.U16((ushort)key.QualifiedName.Length);
+        w.Bytes(key.QualifiedName);
+        w.Bool(key.IsPublicOnly);
+        var state = w.ToArray();
+
+        ulong sequence = ++_contextSequence;
+        var proof = Tpm.Hierarchy.GetProof(key.Hierarchy);
+        ContextProtection.Crypt(proof, sequence, SavedObjectHandle, state, encrypt: true);
+        var integrity = ContextProtection.Integrity(proof, Tpm.Sessions.ResetValue, sequence, SavedObjectHandle, key.Hierarchy, state);
+        context.Sequence = sequence;
+        context.SavedHandle = SavedObjectHandle;
+        context.Hierarchy = key.Hierarchy;
+        var blob = new TpmWriter(context.ContextBlob.Buffer);
+        blob.WriteSized16(integrity);
+        blob.WriteBytes(state);
+        if (blob.Overflowed || 8 + 4 + 4 + 2 + blob.Position > room) return TpmRc.Size;
+        context.ContextBlob.Size = (ushort)blob.Position;
+        return TpmRc.Success;
+    }
+
+    /// <summary>
+    /// TPM2_ContextLoad of an object context: TPM_RC_INTEGRITY (parameter 1) for a blob this TPM did not make under
+    /// that hierarchy's current proof, or that was changed; TPM_RC_OBJECT_MEMORY when no slot is free.
+    /// </summary>
+    public TpmRc LoadContext(in TpmsContext context, out uint loadedHandle)
+    {
+        loadedHandle = 0;
+        var r = new TpmReader(context.ContextBlob.Span);
+        if (r.ReadSized16(out var integrity, TpmHash.MaxDigestSize).IsError) return TpmRc.Integrity.ForParameter(1);
+        var state = r.RemainingSpan.ToArray();
+        var proof = Tpm.Hierarchy.GetProof(context.Hierarchy);
+        var expected = ContextProtection.Integrity(proof, Tpm.Sessions.ResetValue, context.Sequence, context.SavedHandle, context.Hierarchy, state);
+        if (!System.Security.Cryptography.CryptographicOperations.FixedTimeEquals(integrity, expected)) return TpmRc.Integrity.ForParameter(1);
+        if (!HasFreeSlot) return TpmRc.ObjectMemory;
+        ContextProtection.Crypt(proof, context.Sequence, context.SavedHandle, state, encrypt: false);
+        KeyObject key;
+        try
+        {
+            var s = new StateReader(state);
+            if (s.U8() != ObjectContextVersion) throw new StateFormatException("unknown object context version");
+            var pubBytes = s.Bytes(s.U16());
+            var sensitiveBytes = s.Bytes(s.U16());
+            var qualifiedName = s.Bytes(s.U16());
+            bool publicOnly = s.Bool();
+            var p = new TpmReader(pubBytes);
+            var q = new TpmReader(sensitiveBytes);
+            if (TpmtPublic.Unmarshal(ref p, out var pub, allowNull: true).IsError || TpmtSensitive.Unmarshal(ref q, out var sensitive).IsError)
+                throw new StateFormatException("an object context does not parse");
+            key = new KeyObject(pub, sensitive, context.Hierarchy, [], qualifiedName) { IsPublicOnly = publicOnly };
+        }
+        catch (StateFormatException)
+        {
+            // Integrity held, so this blob is ours: not parsing is a broken invariant.
+            throw new InvalidOperationException("an object context that passed its integrity check does not parse");
+        }
+        loadedHandle = AddKey(key)!.Value;
+        if (key.Name.Length == 0) key.Name = KeyObject.HandleName(loadedHandle);
+        return TpmRc.Success;
     }
 
     const byte VolatileVersion = 1;

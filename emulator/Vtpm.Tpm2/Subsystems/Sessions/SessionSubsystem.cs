@@ -1,4 +1,3 @@
-using System.Buffers.Binary;
 using System.Security.Cryptography;
 using Vtpm.Tpm2.Crypto;
 using Vtpm.Tpm2.Dispatch;
@@ -29,10 +28,6 @@ public sealed class SessionSubsystem(Tpm2Engine tpm) : Subsystem(tpm)
     public const int MaxSessionContext = 1024;
 
     const ushort VolatileVersion = 1;
-    const int ContextKeyBits = 256;
-
-    // TPM_PT_CONTEXT_HASH: SHA-512 for the context KDF and integrity HMAC, as swtpm reports.
-    const TpmAlgId ContextHash = TpmAlgId.Sha512;
 
     readonly Session?[] _loaded = new Session?[MaxActiveSessions];
 
@@ -46,6 +41,9 @@ public sealed class SessionSubsystem(Tpm2Engine tpm) : Subsystem(tpm)
     // A value that changes at every TPM Reset and is bound into every session context's integrity
     // (Part 1 §30.3 resetValue), so contexts from before a TPM Reset never load again.
     byte[] _resetValue = [];
+
+    /// <summary>A value new at every TPM Reset: in the integrity of every saved context, so none survives a Reset (Part 1 §30.3).</summary>
+    public ReadOnlySpan<byte> ResetValue => _resetValue;
 
     public override string Tag => "SESS";
 
@@ -191,8 +189,8 @@ public sealed class SessionSubsystem(Tpm2Engine tpm) : Subsystem(tpm)
         var state = plain.ToArray();
         uint hierarchy = (uint)TpmRh.Null;
         var proof = Tpm.Hierarchy.GetProof(hierarchy);
-        ContextCrypt(proof, sequence, handle, state, encrypt: true);
-        var integrity = ContextIntegrity(proof, sequence, handle, hierarchy, state);
+        ContextProtection.Crypt(proof, sequence, handle, state, encrypt: true);
+        var integrity = ContextProtection.Integrity(proof, _resetValue, sequence, handle, hierarchy, state);
 
         // TPMS_CONTEXT (Part 2 §14.5): sequence, savedHandle, hierarchy, contextBlob (TPMS_CONTEXT_DATA: the integrity
         // TPM2B_DIGEST, then the encrypted state).
@@ -225,12 +223,12 @@ public sealed class SessionSubsystem(Tpm2Engine tpm) : Subsystem(tpm)
         if (blobReader.ReadSized16(out var integrity, TpmHash.MaxDigestSize).IsError) return TpmRc.Integrity.ForParameter(1);
         var state = blobReader.RemainingSpan.ToArray();
         var proof = Tpm.Hierarchy.GetProof(hierarchy);
-        var expected = ContextIntegrity(proof, sequence, savedHandle, hierarchy, state);
+        var expected = ContextProtection.Integrity(proof, _resetValue, sequence, savedHandle, hierarchy, state);
         if (!CryptographicOperations.FixedTimeEquals(integrity, expected)) return TpmRc.Integrity.ForParameter(1);
 
         if (!TryGetSlot(savedHandle, out int slot) || !IsSaved(savedHandle, slot) || _saved[slot] != sequence) return TpmRc.Handle.ForParameter(1);
         if (LoadedCount >= MaxLoadedSessions) return TpmRc.SessionMemory;
-        ContextCrypt(proof, sequence, savedHandle, state, encrypt: false);
+        ContextProtection.Crypt(proof, sequence, savedHandle, state, encrypt: false);
         Session session;
         try
         {
@@ -249,41 +247,6 @@ public sealed class SessionSubsystem(Tpm2Engine tpm) : Subsystem(tpm)
         _loaded[slot] = session;
         loadedHandle = savedHandle;
         return TpmRc.Success;
-    }
-
-    static void ContextCrypt(byte[] proof, ulong sequence, uint handle, Span<byte> data, bool encrypt)
-    {
-        Span<byte> seq = stackalloc byte[8];
-        Span<byte> h = stackalloc byte[4];
-        BinaryPrimitives.WriteUInt64BigEndian(seq, sequence);
-        BinaryPrimitives.WriteUInt32BigEndian(h, handle);
-        var keyAndIv = Kdf.KdfA(ContextHash, proof, "CONTEXT", seq, h, ContextKeyBits + 128);
-        using var aes = Aes.Create();
-        aes.Key = keyAndIv[..(ContextKeyBits / 8)];
-        var iv = keyAndIv.AsSpan(ContextKeyBits / 8, 16);
-        int padded = (data.Length + 15) / 16 * 16;
-        var buffer = new byte[padded];
-        data.CopyTo(buffer);
-        var output = encrypt ? aes.EncryptCfb(buffer, iv, PaddingMode.None, 128) : aes.DecryptCfb(buffer, iv, PaddingMode.None, 128);
-        output.AsSpan(0, data.Length).CopyTo(data);
-        CryptographicOperations.ZeroMemory(keyAndIv);
-        CryptographicOperations.ZeroMemory(buffer);
-        CryptographicOperations.ZeroMemory(output);
-    }
-
-    byte[] ContextIntegrity(byte[] proof, ulong sequence, uint handle, uint hierarchy, ReadOnlySpan<byte> encrypted)
-    {
-        using var hmac = TpmHash.CreateIncrementalHmac(ContextHash, proof);
-        Span<byte> b = stackalloc byte[8];
-        hmac.AppendData(_resetValue);
-        BinaryPrimitives.WriteUInt64BigEndian(b, sequence);
-        hmac.AppendData(b);
-        BinaryPrimitives.WriteUInt32BigEndian(b, handle);
-        hmac.AppendData(b[..4]);
-        BinaryPrimitives.WriteUInt32BigEndian(b, hierarchy);
-        hmac.AppendData(b[..4]);
-        hmac.AppendData(encrypted);
-        return hmac.GetHashAndReset();
     }
 
     // ---------------------------------------------------------------- per-command session use
@@ -433,9 +396,9 @@ public sealed class SessionSubsystem(Tpm2Engine tpm) : Subsystem(tpm)
             TpmPt.ActiveSessionsMax => MaxActiveSessions,
             TpmPt.ContextGapMax => ContextGapMax,
             TpmPt.MaxSessionContext => MaxSessionContext,
-            TpmPt.ContextHash => (uint)ContextHash,
+            TpmPt.ContextHash => (uint)ContextProtection.Hash,
             TpmPt.ContextSym => (uint)TpmAlgId.Aes,
-            TpmPt.ContextSymSize => ContextKeyBits,
+            TpmPt.ContextSymSize => ContextProtection.KeyBits,
             _ => uint.MaxValue,
         };
         if (value == uint.MaxValue) { value = 0; return false; }
