@@ -57,6 +57,9 @@ public sealed class StateReader(byte[] data)
         _ends.Push(_pos + (int)len);
     }
 
+    /// <summary>Whether the current section has been read to its end (an older, shorter format of it).</summary>
+    public bool SectionAtEnd => _ends.Count > 0 && _pos == _ends.Peek();
+
     public void EndSection()
     {
         int end = _ends.Pop();

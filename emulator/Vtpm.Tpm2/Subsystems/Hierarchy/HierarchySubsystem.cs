@@ -54,6 +54,9 @@ public sealed class HierarchySubsystem(Tpm2Engine tpm) : Subsystem(tpm)
     /// </summary>
     public event Action<uint>? HierarchyObjectsInvalidated;
 
+    /// <summary>A hierarchy's proof or seed was replaced (Clear, ChangePPS, ChangeEPS): its persistent objects are gone too.</summary>
+    public event Action<uint>? HierarchyReplaced;
+
     /// <summary>Raised by TPM2_Clear after the hierarchy state changed (Part 3 §24.6): other areas reset what Clear resets.</summary>
     public event Action? Cleared;
 
@@ -291,6 +294,8 @@ public sealed class HierarchySubsystem(Tpm2Engine tpm) : Subsystem(tpm)
         Tpm.MarkPermanentDirty();
         HierarchyObjectsInvalidated?.Invoke((uint)TpmRh.Owner);
         HierarchyObjectsInvalidated?.Invoke((uint)TpmRh.Endorsement);
+        HierarchyReplaced?.Invoke((uint)TpmRh.Owner);
+        HierarchyReplaced?.Invoke((uint)TpmRh.Endorsement);
         Cleared?.Invoke();
     }
 
@@ -303,6 +308,7 @@ public sealed class HierarchySubsystem(Tpm2Engine tpm) : Subsystem(tpm)
         PlatformPolicyAlg = TpmAlgId.Null;
         Tpm.MarkPermanentDirty();
         HierarchyObjectsInvalidated?.Invoke((uint)TpmRh.Platform);
+        HierarchyReplaced?.Invoke((uint)TpmRh.Platform);
     }
 
     /// <summary>Part 3 §24.8 TPM2_ChangeEPS: new EPS and ehProof; endorsementAuth/Policy emptied; endorsement objects flushed.</summary>
@@ -316,5 +322,6 @@ public sealed class HierarchySubsystem(Tpm2Engine tpm) : Subsystem(tpm)
         EndorsementPolicyAlg = TpmAlgId.Null;
         Tpm.MarkPermanentDirty();
         HierarchyObjectsInvalidated?.Invoke((uint)TpmRh.Endorsement);
+        HierarchyReplaced?.Invoke((uint)TpmRh.Endorsement);
     }
 }

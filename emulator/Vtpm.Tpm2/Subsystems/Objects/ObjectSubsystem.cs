@@ -18,6 +18,84 @@ public sealed class ObjectSubsystem : Subsystem
     {
         // Disabling a hierarchy or changing its seed flushes its objects (Part 1 §13.3, Part 3 §24.2, §24.4–§24.6).
         tpm.Hierarchy.HierarchyObjectsInvalidated += FlushHierarchy;
+        tpm.Hierarchy.HierarchyReplaced += EvictHierarchy;
+    }
+
+    // ---------------------------------------------------------------- persistent objects (TPM2_EvictControl)
+
+    /// <summary>TPM_PT_HR_PERSISTENT_MIN: persistent objects this TPM keeps.</summary>
+    public const int PersistentMax = 7;
+
+    readonly SortedDictionary<uint, KeyObject> _persistent = [];
+
+    /// <summary>Whether a persistent handle is taken.</summary>
+    public bool IsPersistent(uint handle) => _persistent.ContainsKey(handle);
+
+    /// <summary>Room for another persistent object.</summary>
+    public bool HasPersistentRoom => _persistent.Count < PersistentMax;
+
+    /// <summary>Makes a persistent copy of a loaded object (Part 3 §28.5); the permanent state is written with the response.</summary>
+    public void Persist(uint persistentHandle, KeyObject key)
+    {
+        _persistent[persistentHandle] = new KeyObject(key.Public, key.Sensitive, key.Hierarchy, [], key.QualifiedName);
+        Tpm.MarkPermanentDirty();
+    }
+
+    /// <summary>Removes a persistent object.</summary>
+    public void Evict(uint persistentHandle)
+    {
+        if (_persistent.Remove(persistentHandle)) Tpm.MarkPermanentDirty();
+    }
+
+    void EvictHierarchy(uint hierarchy)
+    {
+        foreach (var h in _persistent.Where(p => p.Value.Hierarchy == hierarchy).Select(p => p.Key).ToList()) Evict(h);
+    }
+
+    const byte PermanentVersion = 1;
+
+    public override void WritePermanent(StateWriter w)
+    {
+        w.U8(PermanentVersion);
+        w.U32((uint)_persistent.Count);
+        // Every commit of permanent state (an NV_Write...) comes here: nothing is allocated when nothing is persistent.
+        if (_persistent.Count == 0) return;
+        var buffer = new byte[Math.Max(TpmtPublic.MaxSize, TpmtSensitive.MaxSize)];
+        foreach (var (handle, key) in _persistent)
+        {
+            w.U32(handle);
+            w.U32(key.Hierarchy);
+            var m = new TpmWriter(buffer);
+            key.Public.Marshal(ref m);
+            w.Bytes(m.Written);
+            m = new TpmWriter(buffer);
+            key.Sensitive.Marshal(ref m);
+            w.Bytes(m.Written);
+            w.Bytes(key.QualifiedName);
+        }
+        System.Security.Cryptography.CryptographicOperations.ZeroMemory(buffer);
+    }
+
+    public override void ReadPermanent(StateReader r)
+    {
+        _persistent.Clear();
+        // State written before persistent objects existed has an empty section.
+        if (r.SectionAtEnd) return;
+        if (r.U8() != PermanentVersion) throw new StateFormatException("unknown object permanent section version");
+        uint count = r.U32();
+        if (count > PersistentMax) throw new StateFormatException($"{count} persistent objects, more than {PersistentMax}");
+        for (uint i = 0; i < count; i++)
+        {
+            uint handle = r.U32();
+            uint hierarchy = r.U32();
+            var p = new TpmReader(r.Bytes(TpmtPublic.MaxSize));
+            var q = new TpmReader(r.Bytes(TpmtSensitive.MaxSize));
+            var qualifiedName = r.Bytes(2 + TpmHash.MaxDigestSize);
+            if (HandleKinds.TypeOf(handle) != TpmHt.Persistent || TpmtPublic.Unmarshal(ref p, out var pub).IsError
+                || TpmtSensitive.Unmarshal(ref q, out var sensitive).IsError || !p.AtEnd || !q.AtEnd)
+                throw new StateFormatException($"persistent object 0x{handle:x8} does not parse");
+            _persistent[handle] = new KeyObject(pub, sensitive, hierarchy, [], qualifiedName);
+        }
     }
 
     /// <summary>Object slots (MAX_LOADED_OBJECTS).</summary>
@@ -79,6 +157,11 @@ public sealed class ObjectSubsystem : Subsystem
     /// <summary>The key or data object at a handle, or null if the handle is not a loaded one.</summary>
     public KeyObject? GetKey(uint handle)
     {
+        if (HandleKinds.TypeOf(handle) == TpmHt.Persistent)
+        {
+            // A persistent object of a disabled hierarchy is not there (Part 1 §13.3).
+            return _persistent.TryGetValue(handle, out var p) && Tpm.Hierarchy.IsEnabled(p.Hierarchy) ? p : null;
+        }
         uint i = handle - TransientFirst;
         return i < Slots ? _slots[i] as KeyObject : null;
     }
@@ -149,6 +232,11 @@ public sealed class ObjectSubsystem : Subsystem
 
     public override void ListHandles(TpmHt type, List<uint> handles)
     {
+        if (type == TpmHt.Persistent)
+        {
+            foreach (var (h, k) in _persistent) if (Tpm.Hierarchy.IsEnabled(k.Hierarchy)) handles.Add(h);
+            return;
+        }
         if (type != TpmHt.Transient) return;
         for (int i = 0; i < Slots; i++) if (_slots[i] is not null) handles.Add(TransientFirst + (uint)i);
     }
@@ -184,14 +272,11 @@ public sealed class ObjectSubsystem : Subsystem
         var buffer = new byte[Math.Max(TpmtPublic.MaxSize, TpmtSensitive.MaxSize)];
         var m = new TpmWriter(buffer);
         key.Public.Marshal(ref m);
-        w.U16((ushort)m.Position);
         w.Bytes(m.Written);
         m = new TpmWriter(buffer);
         key.Sensitive.Marshal(ref m);
-        w.U16((ushort)m.Position);
         w.Bytes(m.Written);
         System.Security.Cryptography.CryptographicOperations.ZeroMemory(buffer);
-        w.U16((ushort)key.QualifiedName.Length);
         w.Bytes(key.QualifiedName);
         w.Bool(key.IsPublicOnly);
         var state = w.ToArray();
@@ -231,9 +316,9 @@ public sealed class ObjectSubsystem : Subsystem
         {
             var s = new StateReader(state);
             if (s.U8() != ObjectContextVersion) throw new StateFormatException("unknown object context version");
-            var pubBytes = s.Bytes(s.U16());
-            var sensitiveBytes = s.Bytes(s.U16());
-            var qualifiedName = s.Bytes(s.U16());
+            var pubBytes = s.Bytes(TpmtPublic.MaxSize);
+            var sensitiveBytes = s.Bytes(TpmtSensitive.MaxSize);
+            var qualifiedName = s.Bytes(2 + TpmHash.MaxDigestSize);
             bool publicOnly = s.Bool();
             var p = new TpmReader(pubBytes);
             var q = new TpmReader(sensitiveBytes);
