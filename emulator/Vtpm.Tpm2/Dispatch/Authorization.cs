@@ -94,13 +94,13 @@ public static class Authorization
 
     /// <summary>
     /// Part 1 §19.2 (authorization roles): DUP is only ever granted by a policy session, and so is ADMIN over an NV
-    /// index (Part 3 §31: NV_ChangeAuth, NV_UndefineSpaceSpecial). ADMIN over an object needs one when the object has
-    /// adminWithPolicy set, which arrives with objects.
+    /// index (Part 3 §31: NV_ChangeAuth, NV_UndefineSpaceSpecial), and ADMIN over an object with adminWithPolicy SET
+    /// (Part 2 §8.3.3.1.4: TPM2_Certify, ObjectChangeAuth...).
     /// </summary>
-    static bool RequiresPolicySession(AuthRole role, uint handle) => role switch
+    static bool RequiresPolicySession(Tpm2Engine tpm, AuthRole role, uint handle) => role switch
     {
         AuthRole.Dup => true,
-        AuthRole.Admin => HandleKinds.TypeOf(handle) == TpmHt.NvIndex,
+        AuthRole.Admin => HandleKinds.TypeOf(handle) == TpmHt.NvIndex || (tpm.Objects.GetKey(handle)?.Has(TpmaObject.AdminWithPolicy) ?? false),
         _ => false,
     };
 
@@ -166,7 +166,7 @@ public static class Authorization
         var rc = tpm.DictionaryAttack.CheckLockout(handle, entity);
         if (rc.IsError) return rc;
         // After the lockout check (swtpm answers TPM_RC_LOCKOUT first), before the value is compared.
-        if (RequiresPolicySession(d.Handles[session.AuthorizesHandle].Auth, handle)) return TpmRc.AuthType;
+        if (RequiresPolicySession(tpm, d.Handles[session.AuthorizesHandle].Auth, handle)) return TpmRc.AuthType;
         return ComparePassword(tpm, handle, entity, command.Slice(session.HmacOffset, session.HmacLength), sessionNumber);
     }
 
@@ -224,7 +224,7 @@ public static class Authorization
                 if (entity.PolicyRequired || !entity.AuthValueAllowed) return TpmRc.AuthUnavailable;
                 var rc = tpm.DictionaryAttack.CheckLockout(handle, entity);
                 if (rc.IsError) return rc;
-                if (RequiresPolicySession(d.Handles[a.AuthorizesHandle].Auth, handle)) return TpmRc.AuthType;
+                if (RequiresPolicySession(tpm, d.Handles[a.AuthorizesHandle].Auth, handle)) return TpmRc.AuthType;
                 c.IncludeAuth = !IsBoundTo(session, entity.Name is { Length: > 0 } ? entity.Name : tpm.GetNameOfHandle(handle), c.AuthValue.Value);
             }
         }

@@ -40,6 +40,7 @@ public static partial class CommandTable
         AddSigning(entries);
         AddSymmetric(entries);
         AddAsymmetric(entries);
+        AddAttestation(entries);
         foreach (var d in entries)
         {
             uint c = (uint)d.Code;
@@ -66,6 +67,7 @@ public static partial class CommandTable
     static partial void AddSigning(List<CommandDescriptor> t);
     static partial void AddSymmetric(List<CommandDescriptor> t);
     static partial void AddAsymmetric(List<CommandDescriptor> t);
+    static partial void AddAttestation(List<CommandDescriptor> t);
 
     /// <summary>
     /// Binds a typed handler: the generated <typeparamref name="TIn"/> takes the checked handles and unmarshals

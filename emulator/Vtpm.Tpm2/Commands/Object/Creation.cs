@@ -1,7 +1,6 @@
 using System.Buffers.Binary;
 using Vtpm.Tpm2.Crypto;
 using Vtpm.Tpm2.Dispatch;
-using Vtpm.Tpm2.Subsystems;
 using Vtpm.Wire;
 using Vtpm.Wire.Tpm2;
 
@@ -18,28 +17,7 @@ public static class Creation
         ReadOnlySpan<byte> parentName, ReadOnlySpan<byte> parentQualifiedName, in Tpm2bData outsideInfo,
         ref TpmsCreationData data, ref Tpm2bDigest creationHash)
     {
-        // The selection as the TPM saw it: only PCRs of active banks (Part 1 §17.5.3), and their values hashed in order.
-        data.PcrSelect.Count = creationPcr.Count;
-        var pcrValues = new List<byte>();
-        for (int b = 0; b < (int)creationPcr.Count; b++)
-        {
-            ref readonly var s = ref creationPcr.PcrSelections[b];
-            ref var d = ref data.PcrSelect.PcrSelections[b];
-            d.Hash = s.Hash;
-            d.SizeofSelect = s.SizeofSelect;
-            uint active = tpm.Pcr.ActiveMask(s.Hash);
-            for (int i = 0; i < s.SizeofSelect; i++)
-            {
-                for (int bit = 0; bit < 8; bit++)
-                {
-                    int pcr = 8 * i + bit;
-                    if ((s.PcrSelect[i] & (1 << bit)) == 0 || pcr >= PcrSubsystem.PcrCount || (active & (1u << pcr)) == 0) continue;
-                    d.PcrSelect[i] |= (byte)(1 << bit);
-                    pcrValues.AddRange(tpm.Pcr.Read(s.Hash, pcr));
-                }
-            }
-        }
-        data.PcrDigest = Tpm2bDigest.From(TpmHash.Hash(nameAlg, [.. pcrValues]));
+        data.PcrDigest = Tpm2bDigest.From(PcrSelectionDigest.Compute(tpm, creationPcr, nameAlg, ref data.PcrSelect));
         data.Locality = locality <= 4 ? (TpmaLocality)(1 << locality) : (TpmaLocality)locality;
         data.ParentNameAlg = parentNameAlg;
         data.ParentName = Tpm2bName.From(parentName);

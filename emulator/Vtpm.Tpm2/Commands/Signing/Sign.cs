@@ -25,51 +25,9 @@ public static class Sign
         if (digest.Length != TpmHash.DigestSize(hash)) return TpmRc.Size.ForParameter(1);
         if (key.Has(TpmaObject.Restricted) && !TicketVouchesFor(tpm, input.Validation, digest)) return TpmRc.Ticket.ForParameter(3);
 
-        output.Signature.SigAlg = scheme;
-        var name = TpmHash.Name(hash);
-        switch (scheme)
-        {
-            case TpmAlgId.Rsassa:
-            case TpmAlgId.Rsapss:
-            {
-                using var rsa = KeyMaterial.Rsa(key, withPrivate: true);
-                var padding = scheme == TpmAlgId.Rsassa ? RSASignaturePadding.Pkcs1 : RSASignaturePadding.Pss;
-                var sig = Tpm2bPublicKeyRsa.From(rsa.SignHash(digest.ToArray(), name, padding));
-                if (scheme == TpmAlgId.Rsassa) output.Signature.Signature.Rsassa = new TpmsSignatureRsassa { Hash = hash, Sig = sig };
-                else output.Signature.Signature.Rsapss = new TpmsSignatureRsapss { Hash = hash, Sig = sig };
-                return TpmRc.Success;
-            }
-            case TpmAlgId.Ecdsa:
-            {
-                using var ecdsa = KeyMaterial.Ecdsa(key, withPrivate: true);
-                var rs = ecdsa.SignHash(digest.ToArray());
-                int half = rs.Length / 2;
-                output.Signature.Signature.Ecdsa = new TpmsSignatureEcdsa
-                {
-                    Hash = hash,
-                    SignatureR = Tpm2bEccParameter.From(rs.AsSpan(0, half)),
-                    SignatureS = Tpm2bEccParameter.From(rs.AsSpan(half)),
-                };
-                return TpmRc.Success;
-            }
-            default: // HMAC
-            {
-                output.Signature.Signature.Hmac.HashAlg = hash;
-                Span<byte> mac = stackalloc byte[TpmHash.MaxDigestSize];
-                TpmHash.Hmac(hash, key.Sensitive.Sensitive.Bits.Span, digest, mac);
-                mac[..TpmHash.DigestSize(hash)].CopyTo(HmacDestination(ref output.Signature.Signature.Hmac, hash));
-                return TpmRc.Success;
-            }
-        }
+        Signer.Sign(key, scheme, hash, digest, ref output.Signature);
+        return TpmRc.Success;
     }
-
-    static Span<byte> HmacDestination(ref TpmtHa ha, TpmAlgId hash) => hash switch
-    {
-        TpmAlgId.Sha1 => ha.Digest.Sha1,
-        TpmAlgId.Sha256 => ha.Digest.Sha256,
-        TpmAlgId.Sha384 => ha.Digest.Sha384,
-        _ => ha.Digest.Sha512,
-    };
 
     /// <summary>Part 2 §10.7.5: a TPM_ST_HASHCHECK ticket of a hierarchy other than NULL whose HMAC is the TPM's over this digest.</summary>
     static bool TicketVouchesFor(Tpm2Engine tpm, in TpmtTkHashcheck ticket, ReadOnlySpan<byte> digest)
