@@ -22,17 +22,8 @@ public static class ContextProtection
         BinaryPrimitives.WriteUInt64BigEndian(seq, sequence);
         BinaryPrimitives.WriteUInt32BigEndian(h, handle);
         var keyAndIv = Kdf.KdfA(Hash, proof, "CONTEXT", seq, h, KeyBits + 128);
-        using var aes = Aes.Create();
-        aes.Key = keyAndIv[..(KeyBits / 8)];
-        var iv = keyAndIv.AsSpan(KeyBits / 8, 16);
-        int padded = (data.Length + 15) / 16 * 16;
-        var buffer = new byte[padded];
-        data.CopyTo(buffer);
-        var output = encrypt ? aes.EncryptCfb(buffer, iv, PaddingMode.None, 128) : aes.DecryptCfb(buffer, iv, PaddingMode.None, 128);
-        output.AsSpan(0, data.Length).CopyTo(data);
+        AesCfb.Transform(keyAndIv.AsSpan(0, KeyBits / 8), keyAndIv.AsSpan(KeyBits / 8, 16), data, encrypt);
         CryptographicOperations.ZeroMemory(keyAndIv);
-        CryptographicOperations.ZeroMemory(buffer);
-        CryptographicOperations.ZeroMemory(output);
     }
 
     public static byte[] Integrity(byte[] proof, ReadOnlySpan<byte> resetValue, ulong sequence, uint handle, uint hierarchy, ReadOnlySpan<byte> encrypted)

@@ -27,20 +27,7 @@ public static class ParameterCipher
     {
         if (data.IsEmpty) return;
         var keyAndIv = Kdf.KdfA(hashAlg, key, "CFB", nonceNewer, nonceOlder, keyBits + 128);
-        using var aes = Aes.Create();
-        aes.Key = keyAndIv[..(keyBits / 8)];
-        var iv = keyAndIv.AsSpan(keyBits / 8, 16);
-        // CFB needs whole blocks here; a partial last block uses only the first bytes of its keystream,
-        // which do not depend on the padding, so pad with zeros and keep the original length.
-        int padded = (data.Length + 15) / 16 * 16;
-        var buffer = new byte[padded];
-        data.CopyTo(buffer);
-        var output = encrypt
-            ? aes.EncryptCfb(buffer, iv, PaddingMode.None, 128)
-            : aes.DecryptCfb(buffer, iv, PaddingMode.None, 128);
-        output.AsSpan(0, data.Length).CopyTo(data);
-        CryptographicOperations.ZeroMemory(buffer);
-        CryptographicOperations.ZeroMemory(output);
+        AesCfb.Transform(keyAndIv.AsSpan(0, keyBits / 8), keyAndIv.AsSpan(keyBits / 8, 16), data, encrypt);
         CryptographicOperations.ZeroMemory(keyAndIv);
     }
 }

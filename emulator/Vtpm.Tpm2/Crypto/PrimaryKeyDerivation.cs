@@ -23,18 +23,12 @@ public static class PrimaryKeyDerivation
     public static TpmRc Derive(ReadOnlySpan<byte> seed, in TpmtPublic template, ReadOnlySpan<byte> authValue, ReadOnlySpan<byte> data,
         out TpmtPublic outPublic, out TpmtSensitive sensitive)
     {
-        outPublic = template;
-        sensitive = default;
-        var nameAlg = template.NameAlg;
-        int digestSize = TpmHash.DigestSize(nameAlg);
-        if (digestSize == 0) return TpmRc.Hash;
-
-        Span<byte> templateDigest = stackalloc byte[TpmHash.MaxDigestSize];
         var buffer = new byte[TpmtPublic.MaxSize];
         var w = new TpmWriter(buffer);
         template.Marshal(ref w);
-        TpmHash.Hash(nameAlg, w.Written, templateDigest);
-        using var stream = new KdfStream(nameAlg, seed, Label, templateDigest[..digestSize]);
+        // An unimplemented nameAlg gets its TPM_RC_HASH from Generate before the stream is used.
+        var templateDigest = TpmHash.IsImplemented(template.NameAlg) ? TpmHash.Hash(template.NameAlg, w.Written) : [];
+        using var stream = new KdfStream(template.NameAlg, seed, Label, templateDigest);
         return Generate(stream, template, authValue, data, out outPublic, out sensitive);
     }
 

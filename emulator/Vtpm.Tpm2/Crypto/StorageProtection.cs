@@ -80,19 +80,11 @@ public static class StorageProtection
 
     static byte[] Cfb(TpmAlgId nameAlg, ReadOnlySpan<byte> seed, int keyBits, ReadOnlySpan<byte> name, ReadOnlySpan<byte> data, bool encrypt)
     {
+        // Each object's Name makes its key its own, so the IV is zero.
         var key = Kdf.KdfA(nameAlg, seed, "STORAGE", name, [], keyBits);
-        using var aes = Aes.Create();
-        aes.Key = key;
-        Span<byte> iv = stackalloc byte[16];
-        // CFB with 128-bit feedback over whole blocks; a partial last block uses only the first bytes of its keystream.
-        int padded = (data.Length + 15) / 16 * 16;
-        var buffer = new byte[padded];
-        data.CopyTo(buffer);
-        var output = encrypt ? aes.EncryptCfb(buffer, iv, PaddingMode.None, 128) : aes.DecryptCfb(buffer, iv, PaddingMode.None, 128);
+        var result = data.ToArray();
+        AesCfb.Transform(key, stackalloc byte[16], result, encrypt);
         CryptographicOperations.ZeroMemory(key);
-        CryptographicOperations.ZeroMemory(buffer);
-        var result = output.AsSpan(0, data.Length).ToArray();
-        CryptographicOperations.ZeroMemory(output);
         return result;
     }
 }

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Vtpm.Tests.Support.Processes;
 
 namespace Vtpm.Tests.Interop;
@@ -30,7 +29,7 @@ public sealed class InteropRsaTests
             ? ["-pkeyopt", "rsa_padding_mode:oaep", "-pkeyopt", "rsa_oaep_md:sha256", "-pkeyopt", "rsa_mgf1_md:sha256",
                "-pkeyopt", "rsa_oaep_label:" + Convert.ToHexString("the label\0"u8)]
             : ["-pkeyopt", "rsa_padding_mode:pkcs1"];
-        OpenSsl(["pkeyutl", "-encrypt", "-pubin", "-inkey", t.PathOf("key.pem"), .. padding, "-in", message, "-out", t.PathOf("openssl.ct")]);
+        OpenSsl.Run(["pkeyutl", "-encrypt", "-pubin", "-inkey", t.PathOf("key.pem"), .. padding, "-in", message, "-out", t.PathOf("openssl.ct")]);
         t.Run("tpm2_rsadecrypt", ["-c", "0x80000000", "-s", scheme, .. label, "-o", t.PathOf("openssl.pt"), t.PathOf("openssl.ct")]);
         CollectionAssert.AreEqual(t.Read("msg.bin"), t.Read("openssl.pt"), "openssl's ciphertext, decrypted by the TPM");
 
@@ -38,15 +37,5 @@ public sealed class InteropRsaTests
         Assert.AreEqual(256, t.Read("tpm.ct").Length);
         t.Run("tpm2_rsadecrypt", ["-c", "0x80000000", "-s", scheme, .. label, "-o", t.PathOf("tpm.pt"), t.PathOf("tpm.ct")]);
         CollectionAssert.AreEqual(t.Read("msg.bin"), t.Read("tpm.pt"), "the TPM's ciphertext, decrypted by the TPM");
-    }
-
-    static void OpenSsl(params string[] args)
-    {
-        var psi = new ProcessStartInfo("openssl") { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var a in args) psi.ArgumentList.Add(a);
-        using var p = Process.Start(psi)!;
-        string output = p.StandardOutput.ReadToEnd() + p.StandardError.ReadToEnd();
-        p.WaitForExit();
-        Assert.AreEqual(0, p.ExitCode, $"openssl {string.Join(' ', args)}\n{output}");
     }
 }

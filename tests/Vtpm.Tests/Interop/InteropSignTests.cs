@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Vtpm.Tests.Support.Processes;
 
 namespace Vtpm.Tests.Interop;
@@ -36,7 +35,7 @@ public sealed class InteropSignTests
 
         t.Run("tpm2_sign", ["-c", "0x80000000", "-g", "sha256", .. scheme, "-f", "plain", "-o", t.PathOf("sig.raw"), message]);
         string[] pss = algorithm.Contains("rsapss", StringComparison.Ordinal) ? ["-sigopt", "rsa_padding_mode:pss", "-sigopt", "rsa_pss_saltlen:-2"] : [];
-        var (exit, output) = OpenSsl(["dgst", "-sha256", "-verify", t.PathOf("key.pem"), .. pss, "-signature", t.PathOf("sig.raw"), message]);
+        var (exit, output) = OpenSsl.Try(["dgst", "-sha256", "-verify", t.PathOf("key.pem"), .. pss, "-signature", t.PathOf("sig.raw"), message]);
         Assert.AreEqual(0, exit, output);
         StringAssert.Contains(output, "Verified OK");
     }
@@ -57,15 +56,5 @@ public sealed class InteropSignTests
             return InteropTpm.ResponseCode(t.Fail("tpm2_verifysignature", "-c", "0x80000000", "-g", "sha256", "-m", other, "-s", t.PathOf("sig.bin")));
         }
         Assert.AreEqual(Code("swtpm-swtpm"), Code(target));
-    }
-
-    static (int Exit, string Output) OpenSsl(string[] args)
-    {
-        var psi = new ProcessStartInfo("openssl") { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var a in args) psi.ArgumentList.Add(a);
-        using var p = Process.Start(psi)!;
-        string output = p.StandardOutput.ReadToEnd() + p.StandardError.ReadToEnd();
-        p.WaitForExit();
-        return (p.ExitCode, output);
     }
 }

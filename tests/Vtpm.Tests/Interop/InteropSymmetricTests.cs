@@ -1,5 +1,5 @@
-using System.Diagnostics;
 using System.Security.Cryptography;
+using Vtpm.Tests.Support.Processes;
 using Vtpm.Wire;
 using Vtpm.Wire.Tpm2;
 using Vtpm.Wire.Tpm2.Client;
@@ -71,7 +71,7 @@ public sealed class InteropSymmetricTests
         string cipher = mode == "cfb" ? "aes-128-cfb" : $"aes-128-{mode}";
         var args = new List<string> { "enc", $"-{cipher}", "-K", Convert.ToHexString(AesKey), "-nopad", "-in", plain, "-out", t.PathOf("openssl.bin") };
         if (mode != "ecb") args.InsertRange(4, ["-iv", Convert.ToHexString(Iv)]);
-        OpenSsl([.. args]);
+        OpenSsl.Run([.. args]);
         CollectionAssert.AreEqual(t.Read("openssl.bin"), t.Read("enc.bin"), $"{mode}: the TPM's ciphertext is openssl's");
     }
 
@@ -84,15 +84,5 @@ public sealed class InteropSymmetricTests
         var data = t.File("data.bin", "data to authenticate"u8.ToArray());
         var r = t.Run("tpm2_hmac", "-c", $"0x{key:x8}", "-g", "sha256", "--hex", data);
         Assert.AreEqual(Convert.ToHexString(HMACSHA256.HashData(HmacKey, "data to authenticate"u8)).ToLowerInvariant(), r.Stdout.Trim());
-    }
-
-    static void OpenSsl(params string[] args)
-    {
-        var psi = new ProcessStartInfo("openssl") { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var a in args) psi.ArgumentList.Add(a);
-        using var p = Process.Start(psi)!;
-        string output = p.StandardOutput.ReadToEnd() + p.StandardError.ReadToEnd();
-        p.WaitForExit();
-        Assert.AreEqual(0, p.ExitCode, $"openssl {string.Join(' ', args)}\n{output}");
     }
 }

@@ -1,5 +1,5 @@
-using System.Diagnostics;
 using System.Security.Cryptography;
+using Vtpm.Tests.Support.Processes;
 using Vtpm.Wire;
 using Vtpm.Wire.Tpm2;
 using Vtpm.Wire.Tpm2.Client;
@@ -19,10 +19,10 @@ public sealed class LoadExternalTests
     public void OpenSslSignatureVerifiesWithTheLoadedPublicKey(string target)
     {
         using var t = InteropTpm.Start(target);
-        OpenSsl("genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", t.PathOf("key.pem"));
-        OpenSsl("pkey", "-in", t.PathOf("key.pem"), "-pubout", "-out", t.PathOf("pub.pem"));
+        OpenSsl.Run("genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", t.PathOf("key.pem"));
+        OpenSsl.Run("pkey", "-in", t.PathOf("key.pem"), "-pubout", "-out", t.PathOf("pub.pem"));
         var message = t.File("msg.txt", "signed by openssl"u8.ToArray());
-        OpenSsl("dgst", "-sha256", "-sign", t.PathOf("key.pem"), "-out", t.PathOf("sig.der"), message);
+        OpenSsl.Run("dgst", "-sha256", "-sign", t.PathOf("key.pem"), "-out", t.PathOf("sig.der"), message);
 
         using var ec = ECDsa.Create();
         ec.ImportFromPem(File.ReadAllText(t.PathOf("pub.pem")));
@@ -70,15 +70,5 @@ public sealed class LoadExternalTests
             return [.. new byte[32 - b.Length], .. b];
         }
         return [.. Fixed(seq.ReadIntegerBytes()), .. Fixed(seq.ReadIntegerBytes())];
-    }
-
-    static void OpenSsl(params string[] args)
-    {
-        var psi = new ProcessStartInfo("openssl") { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var a in args) psi.ArgumentList.Add(a);
-        using var p = Process.Start(psi)!;
-        string output = p.StandardOutput.ReadToEnd() + p.StandardError.ReadToEnd();
-        p.WaitForExit();
-        Assert.AreEqual(0, p.ExitCode, $"openssl {string.Join(' ', args)}\n{output}");
     }
 }

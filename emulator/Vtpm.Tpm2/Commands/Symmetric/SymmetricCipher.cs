@@ -49,14 +49,19 @@ public static class SymmetricCipher
                 break;
             case TpmAlgId.Cfb:
             {
-                int padded = (data.Length + Block - 1) / Block * Block;
-                var buffer = new byte[padded];
-                data.CopyTo(buffer);
-                var output = decrypt ? aes.DecryptCfb(buffer, iv, PaddingMode.None, 128) : aes.EncryptCfb(buffer, iv, PaddingMode.None, 128);
-                result = output[..data.Length];
-                // Whole blocks chain on their last ciphertext block.
-                var cipher = decrypt ? buffer : output;
-                nextIv = padded == 0 ? iv : cipher[(padded - Block)..padded];
+                result = data.ToArray();
+                Crypto.AesCfb.Transform(key.Sensitive.Sensitive.Sym.Span, iv, result, !decrypt);
+                // The chaining value after the data: the last ciphertext block; after a partial block, its ciphertext
+                // octets followed by the rest of the keystream block they used (as the reference's CFB loop leaves it).
+                ReadOnlySpan<byte> cipher = decrypt ? data : result;
+                int whole = cipher.Length / Block * Block, partial = cipher.Length - whole;
+                var previous = whole == 0 ? iv : cipher[(whole - Block)..whole].ToArray();
+                if (partial == 0) nextIv = previous;
+                else
+                {
+                    nextIv = aes.EncryptEcb(previous, PaddingMode.None);
+                    cipher[whole..].CopyTo(nextIv);
+                }
                 break;
             }
             default: // CTR and OFB: a keystream from AES in ECB over the counter or the previous keystream block.

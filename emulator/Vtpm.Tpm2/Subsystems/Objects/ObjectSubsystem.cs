@@ -52,6 +52,20 @@ public sealed class ObjectSubsystem : Subsystem
         foreach (var h in _persistent.Where(p => p.Value.Hierarchy == hierarchy).Select(p => p.Key).ToList()) Evict(h);
     }
 
+    /// <summary>An object as the state blobs and contexts carry it: marshalled public and sensitive areas, Qualified Name.</summary>
+    static void WriteAreas(StateWriter w, KeyObject key)
+    {
+        var buffer = new byte[Math.Max(TpmtPublic.MaxSize, TpmtSensitive.MaxSize)];
+        var m = new TpmWriter(buffer);
+        key.Public.Marshal(ref m);
+        w.Bytes(m.Written);
+        m = new TpmWriter(buffer);
+        key.Sensitive.Marshal(ref m);
+        w.Bytes(m.Written);
+        System.Security.Cryptography.CryptographicOperations.ZeroMemory(buffer);
+        w.Bytes(key.QualifiedName);
+    }
+
     const byte PermanentVersion = 1;
 
     public override void WritePermanent(StateWriter w)
@@ -60,20 +74,12 @@ public sealed class ObjectSubsystem : Subsystem
         w.U32((uint)_persistent.Count);
         // Every commit of permanent state (an NV_Write...) comes here: nothing is allocated when nothing is persistent.
         if (_persistent.Count == 0) return;
-        var buffer = new byte[Math.Max(TpmtPublic.MaxSize, TpmtSensitive.MaxSize)];
         foreach (var (handle, key) in _persistent)
         {
             w.U32(handle);
             w.U32(key.Hierarchy);
-            var m = new TpmWriter(buffer);
-            key.Public.Marshal(ref m);
-            w.Bytes(m.Written);
-            m = new TpmWriter(buffer);
-            key.Sensitive.Marshal(ref m);
-            w.Bytes(m.Written);
-            w.Bytes(key.QualifiedName);
+            WriteAreas(w, key);
         }
-        System.Security.Cryptography.CryptographicOperations.ZeroMemory(buffer);
     }
 
     public override void ReadPermanent(StateReader r)
@@ -269,15 +275,7 @@ public sealed class ObjectSubsystem : Subsystem
         if (GetKey(handle) is not { } key) return TpmRc.Handle.ForHandle(1);
         var w = new StateWriter();
         w.U8(ObjectContextVersion);
-        var buffer = new byte[Math.Max(TpmtPublic.MaxSize, TpmtSensitive.MaxSize)];
-        var m = new TpmWriter(buffer);
-        key.Public.Marshal(ref m);
-        w.Bytes(m.Written);
-        m = new TpmWriter(buffer);
-        key.Sensitive.Marshal(ref m);
-        w.Bytes(m.Written);
-        System.Security.Cryptography.CryptographicOperations.ZeroMemory(buffer);
-        w.Bytes(key.QualifiedName);
+        WriteAreas(w, key);
         w.Bool(key.IsPublicOnly);
         var state = w.ToArray();
 
