@@ -9,5 +9,7 @@ public static partial class CommandTable
     {
         t.Add(Entry<RsaEncryptIn, RsaEncryptOut>(RsaEncrypt.Execute));
         t.Add(Entry<RsaDecryptIn, RsaDecryptOut>(RsaDecrypt.Execute));
+        t.Add(Entry<EcdhKeyGenIn, EcdhKeyGenOut>(Ecdh.KeyGen));
+        t.Add(Entry<EcdhZGenIn, EcdhZGenOut>(Ecdh.ZGen));
     }
 }
