@@ -13,10 +13,19 @@ public sealed class InteropAttestationTests
     static InteropTpm StartWithKey(string target)
     {
         var t = InteropTpm.Start(target);
-        t.Run("tpm2_createprimary", "-C", "e", "-G", "ecc256:ecdsa-sha256:null", "-a", AttestationKey, "-c", t.PathOf("ak.ctx"));
-        t.Run("tpm2_readpublic", "-c", t.PathOf("ak.ctx"), "-f", "pem", "-o", t.PathOf("ak.pem"));
-        t.Run("tpm2_flushcontext", "-t");
-        return t;
+        try
+        {
+            t.Run("tpm2_createprimary", "-C", "e", "-G", "ecc256:ecdsa-sha256:null", "-a", AttestationKey, "-c", t.PathOf("ak.ctx"));
+            t.Run("tpm2_readpublic", "-c", t.PathOf("ak.ctx"), "-f", "pem", "-o", t.PathOf("ak.pem"));
+            t.Run("tpm2_flushcontext", "-t");
+            return t;
+        }
+        catch
+        {
+            // The caller's using never sees a TPM whose setup failed: stop its server here.
+            t.Dispose();
+            throw;
+        }
     }
 
     [TestMethod]
