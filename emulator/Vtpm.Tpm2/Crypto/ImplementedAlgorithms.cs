@@ -2,24 +2,11 @@ using Vtpm.Wire.Tpm2;
 
 namespace Vtpm.Tpm2.Crypto;
 
-/// <summary>TPMA_ALGORITHM (Part 2 §8.2).</summary>
-[Flags]
-public enum TpmaAlgorithm : uint
-{
-    None = 0,
-    Asymmetric = 1 << 0,
-    Symmetric = 1 << 1,
-    Hash = 1 << 2,
-    Object = 1 << 3,
-    Signing = 1 << 8,
-    Encrypting = 1 << 9,
-    Method = 1 << 10,
-}
-
 /// <summary>
 /// The algorithms this TPM implements, with their TPMA_ALGORITHM (TPM_CAP_ALGS, TPM2_TestParms): the
 /// hashes, HMAC and KDFa for sessions and tickets, AES (the DRBG, context protection) with CFB and XOR
-/// for parameter encryption, and the KEYEDHASH and SYMCIPHER object types. No asymmetric algorithm yet.
+/// for parameter encryption, and the KEYEDHASH and SYMCIPHER object types. Not listed yet: RSA, ECC and their
+/// schemes, which the object commands already use — TPM_CAP_ALGS and TPM2_TestParms still answer as before them.
 /// </summary>
 public static class ImplementedAlgorithms
 {

@@ -1,4 +1,6 @@
 using System.Security.Cryptography;
+using Org.BouncyCastle.Crypto.Parameters;
+using Org.BouncyCastle.Math;
 using Vtpm.Tpm2.Subsystems;
 using Vtpm.Wire.Tpm2;
 
@@ -12,26 +14,38 @@ public static class KeyMaterial
 {
     public static RSA Rsa(KeyObject key, bool withPrivate)
     {
-        ref readonly var pub = ref key.Public;
-        int bytes = pub.Parameters.RsaDetail.KeyBits / 8;
-        uint e = pub.Parameters.RsaDetail.Exponent == 0 ? RsaKeyGeneration.DefaultExponent : pub.Parameters.RsaDetail.Exponent;
-        var exponent = EccCurves.ToFixed(Org.BouncyCastle.Math.BigInteger.ValueOf(e), e > 0xFFFFFF ? 4 : 3);
-        var parameters = new RSAParameters { Modulus = pub.Unique.Rsa.ToArray(), Exponent = exponent };
+        int bytes = key.Public.Parameters.RsaDetail.KeyBits / 8;
+        var pub = RsaPublic(key);
+        var parameters = new RSAParameters { Modulus = EccCurves.ToFixed(pub.Modulus, bytes), Exponent = pub.Exponent.ToByteArrayUnsigned() };
         if (withPrivate)
         {
-            var pair = RsaKeyGeneration.FromPrime(new Org.BouncyCastle.Math.BigInteger(1, parameters.Modulus),
-                new Org.BouncyCastle.Math.BigInteger(1, key.Sensitive.Sensitive.Rsa.ToArray()), e);
-            var (d, dp, dq, qInv) = RsaKeyGeneration.Private(pair);
-            parameters.D = EccCurves.ToFixed(d, bytes);
-            parameters.P = EccCurves.ToFixed(pair.P, bytes / 2);
-            parameters.Q = EccCurves.ToFixed(pair.Q, bytes / 2);
-            parameters.DP = EccCurves.ToFixed(dp, bytes / 2);
-            parameters.DQ = EccCurves.ToFixed(dq, bytes / 2);
-            parameters.InverseQ = EccCurves.ToFixed(qInv, bytes / 2);
+            var k = RsaPrivate(key);
+            parameters.D = EccCurves.ToFixed(k.Exponent, bytes);
+            parameters.P = EccCurves.ToFixed(k.P, bytes / 2);
+            parameters.Q = EccCurves.ToFixed(k.Q, bytes / 2);
+            parameters.DP = EccCurves.ToFixed(k.DP, bytes / 2);
+            parameters.DQ = EccCurves.ToFixed(k.DQ, bytes / 2);
+            parameters.InverseQ = EccCurves.ToFixed(k.QInv, bytes / 2);
         }
         var rsa = RSA.Create();
         rsa.ImportParameters(parameters);
         return rsa;
+    }
+
+    /// <summary>The public key as BouncyCastle parameters (exponent 0 in the public area means 2^16 + 1).</summary>
+    public static RsaKeyParameters RsaPublic(KeyObject key)
+    {
+        uint e = key.Public.Parameters.RsaDetail.Exponent;
+        return new RsaKeyParameters(false, new BigInteger(1, key.Public.Unique.Rsa.ToArray()), BigInteger.ValueOf(e == 0 ? RsaKeyGeneration.DefaultExponent : e));
+    }
+
+    /// <summary>The private key rebuilt from the modulus and the prime the sensitive area holds.</summary>
+    public static RsaPrivateCrtKeyParameters RsaPrivate(KeyObject key)
+    {
+        var n = new BigInteger(1, key.Public.Unique.Rsa.ToArray());
+        var pair = RsaKeyGeneration.FromPrime(n, new BigInteger(1, key.Sensitive.Sensitive.Rsa.ToArray()), key.Public.Parameters.RsaDetail.Exponent);
+        var (d, dp, dq, qInv) = RsaKeyGeneration.Private(pair);
+        return new RsaPrivateCrtKeyParameters(n, pair.Exponent, d, pair.P, pair.Q, dp, dq, qInv);
     }
 
     public static ECDsa Ecdsa(KeyObject key, bool withPrivate)

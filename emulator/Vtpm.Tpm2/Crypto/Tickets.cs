@@ -24,4 +24,18 @@ public static class Tickets
         digest.CopyTo(data[2..]);
         return hmacs.Compute(TicketHashAlg, proof, data[..(2 + digest.Length)], destination);
     }
+
+    /// <summary>
+    /// A ticket over two values (Part 2 §10.7.3 TPMT_TK_CREATION: name, creationHash; §10.7.4 TPMT_TK_VERIFIED: digest,
+    /// keyName): HMAC(proof, tag || first || second) into <paramref name="destination"/>; returns the bytes written.
+    /// </summary>
+    public static int Compute(HmacContexts hmacs, ReadOnlySpan<byte> proof, TpmSt tag, ReadOnlySpan<byte> first, ReadOnlySpan<byte> second,
+        Span<byte> destination)
+    {
+        var message = new byte[2 + first.Length + second.Length];
+        BinaryPrimitives.WriteUInt16BigEndian(message, (ushort)tag);
+        first.CopyTo(message.AsSpan(2));
+        second.CopyTo(message.AsSpan(2 + first.Length));
+        return hmacs.Compute(TicketHashAlg, proof, message, destination);
+    }
 }

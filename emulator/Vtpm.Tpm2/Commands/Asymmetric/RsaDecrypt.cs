@@ -24,7 +24,7 @@ public static class RsaDecrypt
         var cipherText = input.CipherText.ToArray();
         if (cipherText.Length != key.Public.Parameters.RsaDetail.KeyBits / 8) return TpmRc.Size.ForParameter(1);
         var cipher = RsaPadding.Cipher(scheme, hash, input.Label.Span);
-        cipher.Init(false, RsaPadding.PrivateKey(key));
+        cipher.Init(false, Crypto.KeyMaterial.RsaPrivate(key));
         try
         {
             output.Message = Tpm2bPublicKeyRsa.From(cipher.ProcessBlock(cipherText, 0, cipherText.Length));

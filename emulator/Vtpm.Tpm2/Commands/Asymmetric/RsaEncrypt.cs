@@ -20,7 +20,7 @@ public static class RsaEncrypt
         if (rc.IsError) return rc.ForParameter(2);
         if (!RsaPadding.LabelIsTerminated(input.Label.Span)) return TpmRc.Value.ForParameter(3);
         var cipher = RsaPadding.Cipher(scheme, hash, input.Label.Span);
-        cipher.Init(true, new Org.BouncyCastle.Crypto.Parameters.ParametersWithRandom(RsaPadding.PublicKey(key), new RandomSource(tpm)));
+        cipher.Init(true, new Org.BouncyCastle.Crypto.Parameters.ParametersWithRandom(Crypto.KeyMaterial.RsaPublic(key), new RandomSource(tpm)));
         var message = input.Message.ToArray();
         int keyBytes = key.Public.Parameters.RsaDetail.KeyBits / 8;
         if (scheme == TpmAlgId.Null)
@@ -28,7 +28,7 @@ public static class RsaEncrypt
             // The raw RSA function: the message is a number below the modulus, padded on the left to the key size.
             if (message.Length > keyBytes) return TpmRc.Value.ForParameter(1);
             var m = new Org.BouncyCastle.Math.BigInteger(1, message);
-            if (m.CompareTo(RsaPadding.PublicKey(key).Modulus) >= 0) return TpmRc.Value.ForParameter(1);
+            if (m.CompareTo(Crypto.KeyMaterial.RsaPublic(key).Modulus) >= 0) return TpmRc.Value.ForParameter(1);
         }
         else if (message.Length > cipher.GetInputBlockSize())
         {

@@ -2,8 +2,6 @@ using Org.BouncyCastle.Crypto;
 using Org.BouncyCastle.Crypto.Digests;
 using Org.BouncyCastle.Crypto.Encodings;
 using Org.BouncyCastle.Crypto.Engines;
-using Org.BouncyCastle.Crypto.Parameters;
-using Vtpm.Tpm2.Crypto;
 using Vtpm.Tpm2.Subsystems;
 using Vtpm.Wire;
 using Vtpm.Wire.Tpm2;
@@ -45,22 +43,6 @@ public static class RsaPadding
         TpmAlgId.Rsaes => new Pkcs1Encoding(new RsaEngine()),
         _ => new RsaEngine(),
     };
-
-    public static RsaKeyParameters PublicKey(KeyObject key)
-    {
-        uint e = key.Public.Parameters.RsaDetail.Exponent;
-        return new RsaKeyParameters(false, new Org.BouncyCastle.Math.BigInteger(1, key.Public.Unique.Rsa.ToArray()),
-            Org.BouncyCastle.Math.BigInteger.ValueOf(e == 0 ? RsaKeyGeneration.DefaultExponent : e));
-    }
-
-    public static RsaPrivateCrtKeyParameters PrivateKey(KeyObject key)
-    {
-        var n = new Org.BouncyCastle.Math.BigInteger(1, key.Public.Unique.Rsa.ToArray());
-        uint e = key.Public.Parameters.RsaDetail.Exponent;
-        var pair = RsaKeyGeneration.FromPrime(n, new Org.BouncyCastle.Math.BigInteger(1, key.Sensitive.Sensitive.Rsa.ToArray()), e);
-        var (d, dp, dq, qInv) = RsaKeyGeneration.Private(pair);
-        return new RsaPrivateCrtKeyParameters(n, pair.Exponent, d, pair.P, pair.Q, dp, dq, qInv);
-    }
 
     static IDigest Digest(TpmAlgId hash) => hash switch
     {

@@ -41,7 +41,7 @@ public static class GetCapability
                         if ((uint)alg < p) continue;
                         if (list.Count == n) break;
                         // ImplementedAlgorithms keeps its own TPMA_ALGORITHM enum, bit for bit the generated one.
-                        list.AlgProperties[(int)list.Count++] = new TpmsAlgProperty { Alg = alg, AlgProperties = (Wire.Tpm2.TpmaAlgorithm)attributes };
+                        list.AlgProperties[(int)list.Count++] = new TpmsAlgProperty { Alg = alg, AlgProperties = attributes };
                     }
                     break;
                 }

@@ -1,4 +1,3 @@
-using System.Buffers.Binary;
 using Vtpm.Tpm2.Crypto;
 using Vtpm.Tpm2.Dispatch;
 using Vtpm.Wire;
@@ -38,12 +37,8 @@ public static class Creation
     {
         var ticket = new TpmtTkCreation { Tag = TpmSt.Creation, Hierarchy = hierarchy };
         if (hierarchy == (uint)TpmRh.Null) return ticket;
-        var message = new byte[2 + name.Length + creationHash.Length];
-        BinaryPrimitives.WriteUInt16BigEndian(message, (ushort)TpmSt.Creation);
-        name.CopyTo(message.AsSpan(2));
-        creationHash.CopyTo(message.AsSpan(2 + name.Length));
         Span<byte> hmac = stackalloc byte[TpmHash.MaxDigestSize];
-        int n = tpm.Hmacs.Compute(Tickets.TicketHashAlg, tpm.Hierarchy.GetProof(hierarchy), message, hmac);
+        int n = Tickets.Compute(tpm.Hmacs, tpm.Hierarchy.GetProof(hierarchy), TpmSt.Creation, name, creationHash, hmac);
         ticket.Digest = Tpm2bDigest.From(hmac[..n]);
         return ticket;
     }

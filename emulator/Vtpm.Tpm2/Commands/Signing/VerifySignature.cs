@@ -1,4 +1,3 @@
-using System.Buffers.Binary;
 using System.Security.Cryptography;
 using Vtpm.Tpm2.Crypto;
 using Vtpm.Tpm2.Dispatch;
@@ -70,12 +69,8 @@ public static class VerifySignature
         // Part 2 §10.7.4: HMAC(proof, TPM_ST_VERIFIED || digest || keyName); the NULL ticket for the null hierarchy.
         output.Validation = new TpmtTkVerified { Tag = TpmSt.Verified, Hierarchy = key.Hierarchy };
         if (key.Hierarchy == (uint)TpmRh.Null) return TpmRc.Success;
-        var message = new byte[2 + digest.Length + key.Name.Length];
-        BinaryPrimitives.WriteUInt16BigEndian(message, (ushort)TpmSt.Verified);
-        digest.CopyTo(message.AsSpan(2));
-        key.Name.CopyTo(message.AsSpan(2 + digest.Length));
         Span<byte> ticket = stackalloc byte[TpmHash.MaxDigestSize];
-        int length = tpm.Hmacs.Compute(Tickets.TicketHashAlg, tpm.Hierarchy.GetProof(key.Hierarchy), message, ticket);
+        int length = Tickets.Compute(tpm.Hmacs, tpm.Hierarchy.GetProof(key.Hierarchy), TpmSt.Verified, digest, key.Name, ticket);
         output.Validation.Digest = Tpm2bDigest.From(ticket[..length]);
         return TpmRc.Success;
     }

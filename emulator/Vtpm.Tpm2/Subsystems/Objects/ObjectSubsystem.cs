@@ -66,6 +66,18 @@ public sealed class ObjectSubsystem : Subsystem
         w.Bytes(key.QualifiedName);
     }
 
+    /// <summary>Reads what <see cref="WriteAreas"/> wrote.</summary>
+    static KeyObject ReadAreas(StateReader r, uint hierarchy)
+    {
+        var p = new TpmReader(r.Bytes(TpmtPublic.MaxSize));
+        var q = new TpmReader(r.Bytes(TpmtSensitive.MaxSize));
+        var qualifiedName = r.Bytes(2 + TpmHash.MaxDigestSize);
+        if (TpmtPublic.Unmarshal(ref p, out var pub, allowNull: true).IsError || TpmtSensitive.Unmarshal(ref q, out var sensitive).IsError
+            || !p.AtEnd || !q.AtEnd)
+            throw new StateFormatException("an object's public or sensitive area does not parse");
+        return new KeyObject(pub, sensitive, hierarchy, [], qualifiedName);
+    }
+
     const byte PermanentVersion = 1;
 
     public override void WritePermanent(StateWriter w)
@@ -94,13 +106,8 @@ public sealed class ObjectSubsystem : Subsystem
         {
             uint handle = r.U32();
             uint hierarchy = r.U32();
-            var p = new TpmReader(r.Bytes(TpmtPublic.MaxSize));
-            var q = new TpmReader(r.Bytes(TpmtSensitive.MaxSize));
-            var qualifiedName = r.Bytes(2 + TpmHash.MaxDigestSize);
-            if (HandleKinds.TypeOf(handle) != TpmHt.Persistent || TpmtPublic.Unmarshal(ref p, out var pub).IsError
-                || TpmtSensitive.Unmarshal(ref q, out var sensitive).IsError || !p.AtEnd || !q.AtEnd)
-                throw new StateFormatException($"persistent object 0x{handle:x8} does not parse");
-            _persistent[handle] = new KeyObject(pub, sensitive, hierarchy, [], qualifiedName);
+            if (HandleKinds.TypeOf(handle) != TpmHt.Persistent) throw new StateFormatException($"0x{handle:x8} is not a persistent handle");
+            _persistent[handle] = ReadAreas(r, hierarchy);
         }
     }
 
@@ -314,15 +321,8 @@ public sealed class ObjectSubsystem : Subsystem
         {
             var s = new StateReader(state);
             if (s.U8() != ObjectContextVersion) throw new StateFormatException("unknown object context version");
-            var pubBytes = s.Bytes(TpmtPublic.MaxSize);
-            var sensitiveBytes = s.Bytes(TpmtSensitive.MaxSize);
-            var qualifiedName = s.Bytes(2 + TpmHash.MaxDigestSize);
-            bool publicOnly = s.Bool();
-            var p = new TpmReader(pubBytes);
-            var q = new TpmReader(sensitiveBytes);
-            if (TpmtPublic.Unmarshal(ref p, out var pub, allowNull: true).IsError || TpmtSensitive.Unmarshal(ref q, out var sensitive).IsError)
-                throw new StateFormatException("an object context does not parse");
-            key = new KeyObject(pub, sensitive, context.Hierarchy, [], qualifiedName) { IsPublicOnly = publicOnly };
+            var areas = ReadAreas(s, context.Hierarchy);
+            key = new KeyObject(areas.Public, areas.Sensitive, context.Hierarchy, [], areas.QualifiedName) { IsPublicOnly = s.Bool() };
         }
         catch (StateFormatException)
         {
